@@ -1,0 +1,114 @@
+//! Accelerator configs: the TOML schema, validation that reports every problem at once, and the
+//! parameters derived from a valid config (computed here, once, and nowhere else).
+
+mod derive;
+mod validate;
+
+pub use derive::Params;
+pub use validate::{ConfigError, ConfigErrors};
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Format of the reports and manifests accelc writes; bump on an incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Design name: becomes the Verilog top module, so it must be a Verilog identifier.
+    pub name: String,
+    pub array: ArrayConfig,
+    pub pe: PeConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrayConfig {
+    pub rows: u32,
+    pub cols: u32,
+    pub dataflow: Dataflow,
+    /// Weight-stationary only: rows of the output accumulator buffer, i.e. the largest M block one
+    /// fold streams. Default: the next power of two >= rows + cols (enough to hide weight loading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acc_depth: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataflow {
+    OutputStationary,
+    WeightStationary,
+}
+
+impl Dataflow {
+    pub fn short(self) -> &'static str {
+        match self {
+            Dataflow::OutputStationary => "os",
+            Dataflow::WeightStationary => "ws",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeConfig {
+    pub kind: PeKind,
+    /// Signed two's complement weight width.
+    pub weight_bits: u32,
+    /// Signed two's complement activation width.
+    pub act_bits: u32,
+    /// Accumulator width; results wrap modulo 2^acc_bits. Default:
+    /// weight_bits + act_bits + ceil(log2(max_reduction)), which never wraps for K <= max_reduction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acc_bits: Option<u32>,
+    /// Longest reduction (K) the default accumulator width is sized for.
+    #[serde(default = "default_max_reduction")]
+    pub max_reduction: u32,
+}
+
+fn default_max_reduction() -> u32 {
+    4096
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeKind {
+    Mac,
+}
+
+impl Config {
+    /// Reads, parses and validates a config file. Every problem found is returned at once.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError::new(&file, "", "", format!("cannot read: {e}"))])
+        })?;
+        Config::parse(&file, &text)
+    }
+
+    /// Parses and validates config text; `file` names the source in error messages.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
+        let config: Config = toml::from_str(text).map_err(|e| validate::from_toml_error(file, text, &e))?;
+        config.validate(file)?;
+        Ok(config)
+    }
+
+    /// Checks every rule and reports all violations, each naming file, key, value and rule.
+    pub fn validate(&self, file: &str) -> Result<(), ConfigErrors> {
+        validate::validate(self, file)
+    }
+
+    /// The derived parameters of a valid config.
+    pub fn params(&self) -> Params {
+        Params::derive(self)
+    }
+
+    /// A stable hash of the config's meaning (used to cache builds and runs).
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::to_string(self).expect("config serializes");
+        let hash = Sha256::digest(canonical.as_bytes());
+        hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -1,0 +1,130 @@
+//! Validation: every rule reads like the rule it enforces, and every violation is collected.
+
+use super::{Config, Dataflow};
+use std::fmt;
+
+/// One problem in a config: `file: key = value: rule`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub value: String,
+    pub rule: String,
+}
+
+impl ConfigError {
+    pub fn new(file: &str, key: &str, value: &str, rule: impl Into<String>) -> Self {
+        ConfigError { file: file.into(), key: key.into(), value: value.into(), rule: rule.into() }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.key.is_empty(), self.value.is_empty()) {
+            (true, _) => write!(f, "{}: {}", self.file, self.rule),
+            (false, true) => write!(f, "{}: {}: {}", self.file, self.key, self.rule),
+            (false, false) => write!(f, "{}: {} = {}: {}", self.file, self.key, self.value, self.rule),
+        }
+    }
+}
+
+/// All the problems found in one config, one per line when displayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn require(&mut self, ok: bool, key: &str, value: impl fmt::Display, rule: &str) {
+        if !ok {
+            self.errors.push(ConfigError::new(self.file, key, &value.to_string(), rule));
+        }
+    }
+
+    fn range(&mut self, key: &str, value: u32, lo: u32, hi: u32) {
+        self.require(
+            (lo..=hi).contains(&value),
+            key,
+            value,
+            &format!("must be between {lo} and {hi}"),
+        );
+    }
+}
+
+pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors> {
+    let mut ck = Checker { file, errors: Vec::new() };
+    let is_ident = !c.name.is_empty()
+        && c.name.len() <= 64
+        && c.name.chars().next().is_some_and(|ch| ch.is_ascii_lowercase() || ch == '_')
+        && c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+    ck.require(
+        is_ident,
+        "name",
+        format!("{:?}", c.name),
+        "must be a Verilog identifier of at most 64 characters: lowercase letters, digits and '_', not starting with a digit",
+    );
+    ck.range("array.rows", c.array.rows, 1, 256);
+    ck.range("array.cols", c.array.cols, 1, 256);
+    ck.range("pe.weight_bits", c.pe.weight_bits, 2, 16);
+    ck.range("pe.act_bits", c.pe.act_bits, 2, 16);
+    ck.range("pe.max_reduction", c.pe.max_reduction, 1, 1 << 20);
+    if let Some(acc) = c.pe.acc_bits {
+        let product = c.pe.weight_bits + c.pe.act_bits;
+        ck.require(
+            acc >= product && acc <= 64,
+            "pe.acc_bits",
+            acc,
+            &format!(
+                "must be between weight_bits + act_bits ({product}) and 64, so that one product fits"
+            ),
+        );
+    }
+    match (c.array.dataflow, c.array.acc_depth) {
+        (Dataflow::WeightStationary, Some(depth)) => ck.range("array.acc_depth", depth, 1, 4096),
+        (Dataflow::OutputStationary, Some(depth)) => ck.require(
+            false,
+            "array.acc_depth",
+            depth,
+            "only applies to dataflow = \"weight_stationary\" (output-stationary PEs accumulate in place)",
+        ),
+        _ => {}
+    }
+    if ck.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(super::ConfigErrors(ck.errors))
+    }
+}
+
+/// Turns a TOML parse/shape error into our one-line form, with the line number and key.
+pub(super) fn from_toml_error(file: &str, text: &str, e: &toml::de::Error) -> super::ConfigErrors {
+    let message = e.message().trim().replace('\n', " ");
+    let location = e
+        .span()
+        .map(|span| {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let snippet = text.get(span.clone()).unwrap_or("").trim().to_string();
+            (line, snippet)
+        });
+    let err = match location {
+        Some((line, snippet)) if !snippet.is_empty() && !snippet.contains('\n') => ConfigError::new(
+            &format!("{file}:{line}"),
+            "",
+            "",
+            format!("{snippet}: {message}"),
+        ),
+        Some((line, _)) => ConfigError::new(&format!("{file}:{line}"), "", "", message),
+        None => ConfigError::new(file, "", "", message),
+    };
+    super::ConfigErrors(vec![err])
+}

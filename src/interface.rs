@@ -1,0 +1,139 @@
+//! The streaming interface of a generated top: which channels it has, their ports, widths and meaning.
+//! One description serves the RTL views, the manifest, the model's beat streams and the testbench.
+
+use crate::config::{Dataflow, Params};
+use serde::Serialize;
+
+/// One data port of a channel: `lanes` signed values of `lane_bits` each, lane 0 in the low bits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    pub port: String,
+    pub lanes: usize,
+    pub lane_bits: u32,
+    pub meaning: String,
+}
+
+impl Field {
+    fn new(port: &str, lanes: usize, lane_bits: u32, meaning: &str) -> Field {
+        Field { port: port.into(), lanes, lane_bits, meaning: meaning.into() }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.lanes as u32 * self.lane_bits
+    }
+}
+
+/// A valid/ready channel (`ready` is absent on outputs: the consumer must take every beat).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Channel {
+    pub name: String,
+    pub valid: String,
+    pub ready: Option<String>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interface {
+    pub inputs: Vec<Channel>,
+    pub output: Channel,
+    /// The handshake and beat order, in words (goes into the manifest and README).
+    pub protocol: Vec<String>,
+}
+
+impl Interface {
+    pub fn of(p: &Params) -> Interface {
+        let a_lanes = Field::new("", p.rows, p.act_bits, "");
+        let out = Channel {
+            name: "out".into(),
+            valid: "out_valid".into(),
+            ready: None,
+            fields: vec![Field::new(
+                "out_data",
+                p.cols,
+                p.acc_bits,
+                "one row of the output tile: lane c is column c, signed, modulo 2^acc_bits",
+            )],
+        };
+        let common = [
+            "Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.".to_string(),
+            "An input beat is taken at a rising edge where its channel's valid and ready are both 1; \
+             valid must stay 1 and the payload stable until then."
+                .to_string(),
+            "Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1."
+                .to_string(),
+            "Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.".to_string(),
+        ];
+        match p.dataflow {
+            Dataflow::OutputStationary => Interface {
+                inputs: vec![Channel {
+                    name: "in".into(),
+                    valid: "in_valid".into(),
+                    ready: Some("in_ready".into()),
+                    fields: vec![
+                        Field { port: "in_a".into(), meaning: "A[m0+r][k] for row r of the output tile, lane r".into(), ..a_lanes },
+                        Field::new("in_b", p.cols, p.weight_bits, "B[k][n0+c] for column c of the output tile, lane c"),
+                        Field::new("in_last", 1, 1, "1 on the beat carrying the last k of a fold"),
+                    ],
+                }],
+                output: out,
+                protocol: common
+                    .into_iter()
+                    .chain([
+                        "A fold computes one rows x cols output tile: it is K beats on `in`, k = 0..K-1, the last with in_last = 1.".to_string(),
+                        format!(
+                            "Folds follow each other without bubbles; in_ready drops only on a last beat that comes \
+                             less than {} cycles after the previous fold's last beat (the result readout time).",
+                            p.fold_gap
+                        ),
+                        format!(
+                            "After a fold's last beat is taken at edge L, its output rows r = 0..{} leave at edges L + r + {}.",
+                            p.rows - 1,
+                            p.cols + 1
+                        ),
+                    ])
+                    .collect(),
+            },
+            Dataflow::WeightStationary => Interface {
+                inputs: vec![
+                    Channel {
+                        name: "w".into(),
+                        valid: "w_valid".into(),
+                        ready: Some("w_ready".into()),
+                        fields: vec![Field::new(
+                            "w_data",
+                            p.cols,
+                            p.weight_bits,
+                            "one row of the next fold's weight tile: lane c is B[k0+r][n0+c]; beats r = 0..rows-1 in order",
+                        )],
+                    },
+                    Channel {
+                        name: "a".into(),
+                        valid: "a_valid".into(),
+                        ready: Some("a_ready".into()),
+                        fields: vec![
+                            Field { port: "a_data".into(), meaning: "A[m][k0+r], lane r".into(), ..a_lanes },
+                            Field::new("a_first", 1, 1, "1 on the first row of a fold: switches the PEs to the loaded weights"),
+                            Field::new("a_acc", 1, 1, "1: add this row's partial sums to the accumulator buffer; 0: start from zero"),
+                            Field::new("a_emit", 1, 1, "1: send the sum to `out` (last k fold) instead of storing it"),
+                        ],
+                    },
+                ],
+                output: out,
+                protocol: common
+                    .into_iter()
+                    .chain([
+                        format!(
+                            "A fold is {} weight beats on `w` (the rows x cols tile of B) and 1..{} row beats on `a` \
+                             (rows of A for that k range), the first with a_first = 1; row i of a fold uses accumulator row i.",
+                            p.rows, p.acc_depth
+                        ),
+                        "The next fold's weights load while the current fold streams (double-buffered); w_ready \
+                         drops until the PEs have switched, a_ready drops on a first row until its weights are loaded."
+                            .to_string(),
+                        format!("An a beat taken at edge t with a_emit = 1 leaves on `out` at edge t + {}.", p.rows + p.cols),
+                    ])
+                    .collect(),
+            },
+        }
+    }
+}

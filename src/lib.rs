@@ -1,0 +1,12 @@
+//! accelc: an RTL-generating accelerator compiler. A config (TOML) is validated, elaborated into a
+//! design IR, emitted as Verilog-2005 through templates, and verified bit- and cycle-exact against the
+//! reference model in `model` through Verilator testbenches.
+
+pub mod cli;
+pub mod config;
+pub mod interface;
+pub mod model;
+pub mod rtl;
+pub mod synth;
+pub mod tools;
+pub mod verify;

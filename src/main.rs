@@ -1,0 +1,44 @@
+//! The accelc command line: a thin layer over the library. Exit codes: 0 success, 1 a failed check
+//! (a mismatch, a lint warning, a tool that failed), 2 bad input (config, arguments, files).
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "accelc", version, about = "RTL-generating accelerator compiler: config -> Verilog, verified against a Rust model")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate Verilog, files.f and manifest.json for a config
+    Gen(accelc::cli::GenArgs),
+    /// Lint the generated Verilog with Verilator -Wall, Yosys (latches, undriven nets, loops) and Icarus
+    Lint(accelc::cli::LintArgs),
+    /// Verify the generated RTL against the reference model in Verilator, bit- and cycle-exact
+    Verify(accelc::verify::VerifyArgs),
+    /// Re-run a failing case written by `accelc verify`
+    Replay(accelc::verify::ReplayArgs),
+    /// Synthesize with Yosys and report cells, flip-flops and a transistor estimate
+    Synth(accelc::synth::SynthArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Gen(args) => accelc::cli::gen(&args),
+        Cmd::Lint(args) => accelc::cli::lint(&args),
+        Cmd::Verify(args) => accelc::verify::main(&args),
+        Cmd::Replay(args) => accelc::verify::replay_main(&args),
+        Cmd::Synth(args) => accelc::synth::main(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{}", accelc::cli::describe(&err));
+            ExitCode::from(accelc::cli::exit_code(&err))
+        }
+    }
+}

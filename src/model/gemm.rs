@@ -1,0 +1,67 @@
+//! Tiled GEMM on a generated array: C[MxN] = A[MxK] . B[KxN], folded over the array by the dataflow's
+//! schedule. The producer (a host, or the testbench) offers beats back to back; the model says at
+//! which edge each is taken and at which edge each output row leaves.
+
+use super::{os_array, ws_array, Beat, ChannelTrace, OutBeat};
+use crate::config::{Dataflow, Params};
+use ndarray::Array2;
+
+pub type Matrix = Array2<i64>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GemmRun {
+    /// The product as the array computes it (wrapped to acc_bits).
+    pub c: Matrix,
+    /// The beats offered on each input channel and the edges they are taken at.
+    pub inputs: Vec<ChannelTrace>,
+    /// Every output beat, in order, with the edge it leaves at.
+    pub outputs: Vec<OutBeat>,
+    /// Folds: passes of the array over one tile.
+    pub folds: usize,
+    /// Edges from the first beat to the last output, inclusive: last output edge + 1.
+    pub cycles: u64,
+}
+
+impl GemmRun {
+    /// Useful MACs over PE-cycles: 1.0 means every PE did a useful MAC on every edge.
+    pub fn utilization(&self, p: &Params, macs: u64) -> f64 {
+        macs as f64 / (p.rows as f64 * p.cols as f64 * self.cycles as f64)
+    }
+}
+
+/// Runs one GEMM through the model. `a` holds act_bits values, `b` weight_bits values (checked).
+pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
+    assert_eq!(a.ncols(), b.nrows(), "A is MxK and B is KxN");
+    assert!(a.nrows() > 0 && a.ncols() > 0 && b.ncols() > 0, "M, N and K must be at least 1");
+    assert!(fits(a, p.act_bits), "A holds values wider than act_bits = {}", p.act_bits);
+    assert!(fits(b, p.weight_bits), "B holds values wider than weight_bits = {}", p.weight_bits);
+    let mut run = match p.dataflow {
+        Dataflow::OutputStationary => os_array::run(p, a, b),
+        Dataflow::WeightStationary => ws_array::run(p, a, b),
+    };
+    run.cycles = run.outputs.last().map_or(0, |o| o.cycle + 1);
+    run
+}
+
+fn fits(m: &Matrix, bits: u32) -> bool {
+    let lo = -(1i64 << (bits - 1));
+    let hi = (1i64 << (bits - 1)) - 1;
+    m.iter().all(|&v| (lo..=hi).contains(&v))
+}
+
+/// `m[(i, j)]`, or 0 outside the matrix (partial tiles are zero-padded).
+pub(super) fn at(m: &Matrix, i: usize, j: usize) -> i64 {
+    m.get((i, j)).copied().unwrap_or(0)
+}
+
+pub(super) fn ceil_div(x: usize, y: usize) -> usize {
+    x.div_ceil(y)
+}
+
+pub(super) fn channel(name: &str) -> ChannelTrace {
+    ChannelTrace { name: name.into(), beats: Vec::new(), taken_at: Vec::new() }
+}
+
+pub(super) fn beat(fields: Vec<Vec<i64>>) -> Beat {
+    Beat { fields }
+}

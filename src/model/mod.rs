@@ -1,0 +1,35 @@
+//! The bit-exact, cycle-exact reference model of every block accelc emits. It depends on the config,
+//! never on the RTL; it is the oracle the Verilator testbench is compared against, and it is itself
+//! checked against plain i64 matrix multiplication (tests/model_vs_naive.rs).
+//!
+//! Cycle numbering: edge 0 is the first rising clock edge after reset at which the producer offers
+//! beats. A beat is *taken* at edge t when valid and ready are both 1 just before edge t; an output
+//! beat *leaves* at edge t when out_valid is 1 just before edge t (the consumer samples it there).
+
+pub mod gemm;
+pub mod mac_unit;
+mod os_array;
+mod ws_array;
+
+pub use gemm::{run_gemm, GemmRun, Matrix};
+
+/// One beat on a channel: per field, per lane, the signed value carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beat {
+    pub fields: Vec<Vec<i64>>,
+}
+
+/// The beats the producer offers on one input channel, in order, and the edge each is taken at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelTrace {
+    pub name: String,
+    pub beats: Vec<Beat>,
+    pub taken_at: Vec<u64>,
+}
+
+/// One output beat: the edge it leaves at and its lanes (signed, acc_bits wide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutBeat {
+    pub cycle: u64,
+    pub lanes: Vec<i64>,
+}

@@ -1,0 +1,1 @@
+//! Icarus Verilog: Verilog-2005 acceptance.

@@ -1,0 +1,1 @@
+//! Verilator: lint and testbench builds.

@@ -1,0 +1,1 @@
+//! Yosys: structural checks and synthesis reports.
