@@ -5,8 +5,10 @@
 pub mod cli;
 pub mod config;
 pub mod interface;
+pub mod ir;
 pub mod model;
 pub mod rtl;
 pub mod synth;
 pub mod tools;
 pub mod verify;
+pub mod workload;

@@ -1,7 +1,7 @@
 //! Accelerator configs: the TOML schema, validation that reports every problem at once, and the
 //! parameters derived from a valid config (computed here, once, and nowhere else).
 
-mod derive;
+pub mod derive;
 mod validate;
 
 pub use derive::Params;

@@ -90,7 +90,12 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
         );
     }
     match (c.array.dataflow, c.array.acc_depth) {
-        (Dataflow::WeightStationary, Some(depth)) => ck.range("array.acc_depth", depth, 1, 4096),
+        (Dataflow::WeightStationary, Some(depth)) => ck.require(
+            depth.is_power_of_two() && (2..=4096).contains(&depth),
+            "array.acc_depth",
+            depth,
+            "must be a power of two between 2 and 4096",
+        ),
         (Dataflow::OutputStationary, Some(depth)) => ck.require(
             false,
             "array.acc_depth",

@@ -9,8 +9,9 @@
 //! Weights are double-buffered: each PE has an active and a shadow register. Weight beat r writes
 //! the shadow registers of PE row r; the first A row of a fold switches each PE to its shadow as it
 //! passes. Timing:
-//! - weight beat r of fold f is taken at least max(1, r + cols - 1) edges after fold f-1's first row
-//!   (so PE(r, cols-1) has switched before its shadow is overwritten);
+//! - weight beat 0 of fold f is taken at least max(1, cols - 1) edges after fold f-1's first row,
+//!   when that row has switched all of PE row 0; beats r > 0 follow no faster than one per edge, so
+//!   row r loads at least r + cols - 1 edges after the switch front passed it (PE(r, cols-1));
 //! - the first row of fold f is taken at least 1 edge after its last weight beat;
 //! - a row taken at edge t with a_emit = 1 leaves at edge t + rows + cols.
 
@@ -42,8 +43,8 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
                     (0..rows).map(|r| (0..cols).map(|c| at(b, k0 + r, n0 + c)).collect()).collect();
                 for (r, w_row) in weights.iter().enumerate() {
                     let mut edge = w_next;
-                    if let Some(first) = prev_first {
-                        edge = edge.max(first + 1.max(r + cols - 1) as u64);
+                    if let (0, Some(first)) = (r, prev_first) {
+                        edge = edge.max(first + (cols - 1).max(1) as u64);
                     }
                     w_chan.beats.push(beat(vec![w_row.clone()]));
                     w_chan.taken_at.push(edge);

@@ -1,0 +1,134 @@
+//! Config -> IR: the PE module's ports and the grid of PE instances with their nets.
+
+use super::{Dir, DesignIr, ModuleDef, PortDef};
+use crate::config::{Dataflow, Params};
+use petgraph::graph::NodeIndex;
+
+/// Names shared by the IR and the top-level views: the signals the top's logic drives into the grid.
+pub mod names {
+    pub fn pe(r: usize, c: usize) -> String {
+        format!("pe_r{r}_c{c}")
+    }
+    /// Row r's skewed A lane (and its tags) entering PE(r, 0).
+    pub fn row(r: usize, what: &str) -> String {
+        format!("row{r}_{what}")
+    }
+    /// Column c's skewed B lane entering PE(0, c) (OS) or its weight lane (WS).
+    pub fn col(c: usize, what: &str) -> String {
+        format!("col{c}_{what}")
+    }
+}
+
+fn port(name: &str, dir: Dir, width: u32) -> PortDef {
+    PortDef { name: name.into(), dir, width }
+}
+
+/// The PE module's interface for the config's dataflow.
+pub fn pe_module(p: &Params) -> ModuleDef {
+    use Dir::{Input as I, Output as O};
+    let (a, w, acc) = (p.act_bits, p.weight_bits, p.acc_bits);
+    let ports = match p.dataflow {
+        Dataflow::OutputStationary => vec![
+            port("clk", I, 1),
+            port("rst", I, 1),
+            port("a_in", I, a),
+            port("a_valid_in", I, 1),
+            port("a_last_in", I, 1),
+            port("b_in", I, w),
+            port("a_out", O, a),
+            port("a_valid_out", O, 1),
+            port("a_last_out", O, 1),
+            port("b_out", O, w),
+            port("result", O, acc),
+        ],
+        Dataflow::WeightStationary => vec![
+            port("clk", I, 1),
+            port("rst", I, 1),
+            port("a_in", I, a),
+            port("a_valid_in", I, 1),
+            port("a_first_in", I, 1),
+            port("w_load", I, 1),
+            port("w_in", I, w),
+            port("psum_in", I, acc),
+            port("a_out", O, a),
+            port("a_valid_out", O, 1),
+            port("a_first_out", O, 1),
+            port("psum_out", O, acc),
+        ],
+    };
+    ModuleDef { name: format!("{}_pe", p.name), ports, registered: true }
+}
+
+/// Elaborates the top's PE grid. A and its tags flow right along rows; B flows down (OS) or partial
+/// sums flow down and weights are broadcast per row and column (WS).
+pub fn elaborate(p: &Params) -> DesignIr {
+    let mut ir = DesignIr::default();
+    let pe_def = pe_module(p);
+    let width = |name: &str| pe_def.port(name).map(|d| d.width).expect("PE port exists");
+    let (a_w, b_w, acc_w) = (width("a_in"), p.weight_bits, p.acc_bits);
+    let pe = ir.add_module(pe_def);
+    let grid: Vec<Vec<NodeIndex>> = (0..p.rows)
+        .map(|r| (0..p.cols).map(|c| ir.instance(names::pe(r, c), pe)).collect())
+        .collect();
+    let tag = match p.dataflow {
+        Dataflow::OutputStationary => "last",
+        Dataflow::WeightStationary => "first",
+    };
+    // Rows: A, valid and the fold tag enter at column 0 and move right.
+    for (r, row) in grid.iter().enumerate() {
+        for (what, w) in [("a", a_w), ("valid", 1), (tag, 1)] {
+            let src = ir.source(names::row(r, what), w);
+            let port = if what == "a" { "a_in".to_string() } else { format!("a_{what}_in") };
+            ir.connect(src, None, row[0], Some(&port), w);
+        }
+        for c in 1..p.cols {
+            for (out, inp, w) in [
+                ("a_out".to_string(), "a_in".to_string(), a_w),
+                ("a_valid_out".into(), "a_valid_in".into(), 1),
+                (format!("a_{tag}_out"), format!("a_{tag}_in"), 1),
+            ] {
+                ir.connect(row[c - 1], Some(&out), row[c], Some(&inp), w);
+            }
+        }
+    }
+    match p.dataflow {
+        Dataflow::OutputStationary => {
+            for c in 0..p.cols {
+                let src = ir.source(names::col(c, "b"), b_w);
+                ir.connect(src, None, grid[0][c], Some("b_in"), b_w);
+                for r in 1..p.rows {
+                    ir.connect(grid[r - 1][c], Some("b_out"), grid[r][c], Some("b_in"), b_w);
+                }
+            }
+            let readout = ir.sink("readout");
+            for row in &grid {
+                for &pe in row {
+                    ir.connect(pe, Some("result"), readout, None, acc_w);
+                }
+                let last = row[p.cols - 1];
+                ir.connect(last, Some("a_valid_out"), readout, None, 1);
+                ir.connect(last, Some("a_last_out"), readout, None, 1);
+            }
+        }
+        Dataflow::WeightStationary => {
+            let zero = ir.source("psum_zero".into(), acc_w);
+            let deskew = ir.sink("deskew");
+            for c in 0..p.cols {
+                ir.connect(zero, None, grid[0][c], Some("psum_in"), acc_w);
+                for r in 1..p.rows {
+                    ir.connect(grid[r - 1][c], Some("psum_out"), grid[r][c], Some("psum_in"), acc_w);
+                }
+                ir.connect(grid[p.rows - 1][c], Some("psum_out"), deskew, None, acc_w);
+            }
+            let lanes: Vec<NodeIndex> = (0..p.cols).map(|c| ir.source(names::col(c, "w"), b_w)).collect();
+            for (r, row) in grid.iter().enumerate() {
+                let load = ir.source(names::row(r, "w_load"), 1);
+                for (&pe, &lane) in row.iter().zip(&lanes) {
+                    ir.connect(load, None, pe, Some("w_load"), 1);
+                    ir.connect(lane, None, pe, Some("w_in"), b_w);
+                }
+            }
+        }
+    }
+    ir
+}
