@@ -111,24 +111,33 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
     }
 }
 
-/// Turns a TOML parse/shape error into our one-line form, with the line number and key.
+/// Turns a TOML parse/shape error into our one-line form: the line number, the key path (from the
+/// `[table]` header above the line and the key on it) and the value written there.
 pub(super) fn from_toml_error(file: &str, text: &str, e: &toml::de::Error) -> super::ConfigErrors {
     let message = e.message().trim().replace('\n', " ");
-    let location = e
-        .span()
-        .map(|span| {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            let snippet = text.get(span.clone()).unwrap_or("").trim().to_string();
-            (line, snippet)
-        });
-    let err = match location {
-        Some((line, snippet)) if !snippet.is_empty() && !snippet.contains('\n') => ConfigError::new(
-            &format!("{file}:{line}"),
-            "",
-            "",
-            format!("{snippet}: {message}"),
-        ),
-        Some((line, _)) => ConfigError::new(&format!("{file}:{line}"), "", "", message),
+    let err = match e.span() {
+        // An empty span at the start (a missing field) or one over several lines names no place.
+        Some(span) if span.start == 0 && text.get(span.clone()).is_none_or(|t| t.trim().is_empty() || t.trim_end().contains('\n')) => {
+            ConfigError::new(file, "", "", message)
+        }
+        Some(span) => {
+            let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let line = text.lines().nth(line_no - 1).unwrap_or("");
+            let table = text
+                .lines()
+                .take(line_no)
+                .filter_map(|l| l.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')))
+                .last();
+            match line.split_once('=') {
+                Some((key, value)) if !line.trim_start().starts_with('[') => {
+                    let key = key.trim();
+                    let path = table.map_or(key.to_string(), |t| format!("{}.{key}", t.trim()));
+                    let value = value.split('#').next().unwrap_or("").trim();
+                    ConfigError::new(&format!("{file}:{line_no}"), &path, value, message)
+                }
+                _ => ConfigError::new(&format!("{file}:{line_no}"), "", "", message),
+            }
+        }
         None => ConfigError::new(file, "", "", message),
     };
     super::ConfigErrors(vec![err])

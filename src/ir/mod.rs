@@ -206,3 +206,53 @@ impl fmt::Display for DesignIr {
         write!(f, "{} modules, {} nodes, {} nets", self.modules.len(), self.graph.node_count(), self.graph.edge_count())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn params(df: &str) -> crate::config::Params {
+        let text = format!("name = \"t\"\n[array]\nrows = 3\ncols = 2\ndataflow = \"{df}\"\n[pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\n");
+        Config::parse("t.toml", &text).unwrap().params()
+    }
+
+    #[test]
+    fn elaborated_grids_pass_their_checks() {
+        for df in ["output_stationary", "weight_stationary"] {
+            let ir = elaborate(&params(df));
+            assert_eq!(ir.instances().count(), 6);
+            ir.check().unwrap();
+        }
+    }
+
+    #[test]
+    fn check_catches_an_undriven_input_a_double_driver_a_width_and_a_loop() {
+        let mut ir = elaborate(&params("output_stationary"));
+        let edge = ir.graph.edge_indices().next().unwrap();
+        ir.graph.remove_edge(edge);
+        assert!(matches!(ir.check().unwrap_err()[0], IrError::Drivers { drivers: 0, .. }));
+
+        let mut ir = elaborate(&params("output_stationary"));
+        let (pe0, _, _) = ir.instances().next().unwrap();
+        let extra = ir.source("stray".into(), 8);
+        ir.connect(extra, None, pe0, Some("a_in"), 8);
+        assert!(matches!(ir.check().unwrap_err()[0], IrError::Drivers { drivers: 2, .. }));
+
+        let mut ir = elaborate(&params("output_stationary"));
+        let sink = ir.sink("probe");
+        ir.connect(pe0, Some("result"), sink, None, 7);
+        assert!(matches!(ir.check().unwrap_err()[0], IrError::Width { .. }));
+
+        let mut ir = DesignIr::default();
+        let comb = ir.add_module(ModuleDef {
+            name: "buf".into(),
+            ports: vec![PortDef { name: "i".into(), dir: Dir::Input, width: 1 }, PortDef { name: "o".into(), dir: Dir::Output, width: 1 }],
+            registered: false,
+        });
+        let (x, y) = (ir.instance("x".into(), comb), ir.instance("y".into(), comb));
+        ir.connect(x, Some("o"), y, Some("i"), 1);
+        ir.connect(y, Some("o"), x, Some("i"), 1);
+        assert!(ir.check().unwrap_err().iter().any(|e| matches!(e, IrError::Loop(_))));
+    }
+}
