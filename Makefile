@@ -1,0 +1,43 @@
+# The targets users type. `make run` is the main job on the default config; `make test` is what CI runs.
+CONFIG ?= configs/mac_os_8x8_i8.toml
+CASES ?= 50
+SEED ?= 1
+ACCELC := target/release/accelc
+PRESETS := $(sort $(wildcard configs/*.toml))
+
+.PHONY: setup build run gen lint verify synth test bench clean
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	cargo build --release --quiet
+
+# Main job: install tools if missing, build, generate, lint, verify and synthesize CONFIG.
+run: setup
+	$(ACCELC) gen $(CONFIG)
+	$(ACCELC) lint $(CONFIG)
+	$(ACCELC) verify $(CONFIG) --cases $(CASES) --seed $(SEED)
+	$(ACCELC) synth $(CONFIG)
+
+gen: build
+	$(ACCELC) gen $(CONFIG)
+
+lint: build
+	$(ACCELC) lint $(CONFIG)
+
+# Every preset against the reference model in Verilator; stops at the first failure.
+verify: build
+	@set -e; for c in $(PRESETS); do $(ACCELC) verify $$c --cases $(CASES) --seed $(SEED); done
+
+synth: build
+	$(ACCELC) synth $(CONFIG)
+
+test:
+	cargo test --quiet
+
+bench: build
+	cargo bench --quiet --bench spine
+
+clean:
+	rm -rf rtl_out
