@@ -1,17 +1,255 @@
-//! Synthesis reports. (Being written.)
+//! Synthesis reports: `accelc synth CONFIG` generates the design, runs Yosys generic synthesis
+//! (`synth; dffunmap; stat -json -tech cmos`, see `tools::yosys`), and writes `synth_report.json`
+//! (cells by type, flip-flops, Yosys's CMOS transistor estimate, wires, per-PE figures) next to the
+//! Verilog, plus a short table on the terminal.
+//!
+//! Results are cached by a hash of (Verilog file names and texts, Yosys version, Yosys script) under
+//! `rtl_out/.synth/`, so a rerun on unchanged Verilog does not run Yosys again. The report holds no
+//! timestamp or duration: the same Verilog and Yosys give a byte-identical report.
 
-use anyhow::Result;
+use crate::cli::{default_out_dir, load_config};
+use crate::config::{Config, Params, FORMAT_VERSION};
+use crate::tools::yosys::{self, SynthReport};
+use anyhow::{Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// File name of the report written into the design folder.
+pub const REPORT_FILE: &str = "synth_report.json";
+
+/// Default cache folder (relative to the working directory).
+pub const DEFAULT_CACHE_DIR: &str = "rtl_out/.synth";
+
+/// Bump when the meaning of a cached `SynthReport` changes, so old cache entries are not reused.
+const CACHE_SCHEMA: &str = "accelc-synth-cache-v1";
 
 #[derive(Args, Debug)]
 pub struct SynthArgs {
     /// Accelerator config (TOML)
     pub config: PathBuf,
+    /// Output folder for the Verilog and synth_report.json (replaced atomically); default rtl_out/<name>
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Folder that caches synthesis results by hash of (Verilog, Yosys version, script)
+    #[arg(long, default_value = DEFAULT_CACHE_DIR)]
+    pub cache_dir: PathBuf,
+    /// Always run Yosys, ignoring (and not writing) the cache
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// The config a report was made for.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigInfo {
+    pub name: String,
+    /// `Config::digest()`: a stable hash of the config's meaning.
+    pub digest: String,
+    pub params: Params,
+}
+
+/// Figures divided by the number of PEs (rows × cols), rounded to 0.01. They include the array's
+/// share of the skew/de-skew and control logic, so they are an upper bound on one PE's own cost;
+/// `modules` in the report has the PE module's own figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerPe {
+    pub pes: usize,
+    pub cells: f64,
+    pub flip_flops: f64,
+    pub transistors: f64,
+}
+
+/// Contents of `synth_report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub config: ConfigInfo,
+    /// The Yosys script that produced the figures (the statistics path shown as `stat.json`).
+    pub script: String,
+    /// Key of the cache entry: sha256 of (Verilog, Yosys version, script).
+    pub cache_key: String,
+    pub per_pe: PerPe,
+    /// Totals, cells by type, per-module figures and warnings from Yosys.
+    #[serde(flatten)]
+    pub synth: SynthReport,
+}
+
+/// The outcome of [`synthesize`].
+#[derive(Debug, Clone)]
+pub struct Synthesized {
+    pub report: SynthReport,
+    pub script: String,
+    pub cache_key: String,
+    /// True when the figures came from the cache and Yosys did not run.
+    pub cached: bool,
+}
+
+/// Cache key for synthesizing `sources` (file name, text) with `script` on Yosys `yosys_version`.
+pub fn cache_key(sources: &[(String, String)], yosys_version: &str, script: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [CACHE_SCHEMA, yosys_version, script] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    for (name, text) in sources {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs generic synthesis on `sources`, which must already be written in `dir` under their names,
+/// with top module `top`; reuses and fills the cache in `cache_dir` when given. `on_run` is called
+/// just before Yosys runs (not on a cache hit), e.g. to print progress.
+pub fn synthesize(
+    dir: &Path,
+    top: &str,
+    sources: &[(String, String)],
+    cache_dir: Option<&Path>,
+    on_run: &dyn Fn(),
+) -> Result<Synthesized> {
+    let files: Vec<String> = sources.iter().map(|(n, _)| n.clone()).collect();
+    let version = yosys::version()?;
+    let script = yosys::synth_script_for_key(&files, top)?;
+    let key = cache_key(sources, &version, &script);
+    let entry = cache_dir.map(|d| d.join(format!("{key}.json")));
+    if let Some(entry) = &entry {
+        // A missing or unreadable entry (e.g. from an older accelc) is a miss, not an error.
+        if let Some(report) = std::fs::read_to_string(entry)
+            .ok()
+            .and_then(|text| serde_json::from_str::<SynthReport>(&text).ok())
+        {
+            return Ok(Synthesized { report, script, cache_key: key, cached: true });
+        }
+    }
+    on_run();
+    let report = yosys::synth_generic(dir, &files, top)?;
+    if let Some(entry) = &entry {
+        let text = serde_json::to_string_pretty(&report)? + "\n";
+        write_atomic(entry, &text).with_context(|| format!("writing synthesis cache {}", entry.display()))?;
+    }
+    Ok(Synthesized { report, script, cache_key: key, cached: false })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl Report {
+    pub fn new(config: &Config, s: Synthesized) -> Report {
+        let params = config.params();
+        let pes = (params.rows * params.cols).max(1);
+        let per = |n: u64| round2(n as f64 / pes as f64);
+        Report {
+            format_version: FORMAT_VERSION,
+            config: ConfigInfo { name: config.name.clone(), digest: config.digest(), params },
+            script: s.script,
+            cache_key: s.cache_key,
+            per_pe: PerPe {
+                pes,
+                cells: per(s.report.cells),
+                flip_flops: per(s.report.flip_flops),
+                transistors: per(s.report.transistors),
+            },
+            synth: s.report,
+        }
+    }
+
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)? + "\n")
+    }
+
+    /// The terminal table.
+    pub fn summary(&self) -> String {
+        let r = &self.synth;
+        let p = &self.per_pe;
+        let plus = if r.transistors_exact { "" } else { "+" };
+        let mut s = String::new();
+        s.push_str(&format!(
+            "synth {}: {} ({} PEs, {}x{} {}), top {}\n",
+            self.config.name,
+            r.yosys,
+            p.pes,
+            self.config.params.rows,
+            self.config.params.cols,
+            self.config.params.dataflow.short(),
+            r.top
+        ));
+        s.push_str(&format!("  {:<13} {:>12} {:>12}\n", "", "total", "per PE"));
+        s.push_str(&format!("  {:<13} {:>12} {:>12.2}\n", "cells", r.cells, p.cells));
+        s.push_str(&format!("  {:<13} {:>12} {:>12.2}\n", "flip-flops", r.flip_flops, p.flip_flops));
+        s.push_str(&format!(
+            "  {:<13} {:>12} {:>12.2}\n",
+            "transistors",
+            format!("{}{plus}", r.transistors),
+            p.transistors
+        ));
+        s.push_str(&format!("  {:<13} {:>12}\n", "wires", r.wires));
+        s.push_str(&format!("  {:<13} {:>12}\n", "wire bits", r.wire_bits));
+        if !r.transistors_exact {
+            s.push_str(&format!(
+                "  transistors are a lower bound: Yosys has no CMOS cost for {}\n",
+                if r.uncosted_cell_types.is_empty() {
+                    "some cell types".to_string()
+                } else {
+                    r.uncosted_cell_types.join(", ")
+                }
+            ));
+        }
+        let pe_module = format!("{}_pe", self.config.name);
+        if let Some(pe) = r.modules.get(&pe_module) {
+            s.push_str(&format!(
+                "  PE module {pe_module} alone: {} cells, {} flip-flops, {} transistors\n",
+                pe.hier_cells, pe.hier_flip_flops, pe.hier_transistors
+            ));
+        }
+        let mut by_count: Vec<(&String, &u64)> = r.cells_by_type.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = by_count.iter().take(6).map(|(t, n)| format!("{t} {n}")).collect();
+        s.push_str(&format!("  most used cells: {}\n", top.join(", ")));
+        if r.latches > 0 {
+            s.push_str(&format!("  WARNING: {} latch bits after synthesis\n", r.latches));
+        }
+        if !r.warnings.is_empty() {
+            s.push_str(&format!("  yosys printed {} warnings (listed in the report)\n", r.warnings.len()));
+        }
+        s
+    }
+}
+
+/// Writes `text` to `path` through a sibling temp file and a rename, so readers never see half a file.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
 }
 
 pub fn main(args: &SynthArgs) -> Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("synth is being written")
+    let config = load_config(&args.config)?;
+    let design = crate::rtl::generate(&config)?;
+    let out = args.out.clone().unwrap_or_else(|| default_out_dir(&config));
+    design.write_dir(&out)?;
+    let sources: Vec<(String, String)> =
+        design.files.iter().filter(|(name, _)| name.ends_with(".v")).cloned().collect();
+    let cache = if args.no_cache { None } else { Some(args.cache_dir.as_path()) };
+    let progress =
+        || eprintln!("synth {}: running yosys generic synthesis on {} files...", config.name, sources.len());
+    let synthesized = synthesize(&out, &design.top, &sources, cache, &progress)?;
+    let cached = synthesized.cached;
+    let report = Report::new(&config, synthesized);
+    let path = out.join(REPORT_FILE);
+    write_atomic(&path, &report.to_json()?)?;
+    print!("{}", report.summary());
+    println!("  report: {}{}", path.display(), if cached { " (cached synthesis)" } else { "" });
+    Ok(ExitCode::SUCCESS)
 }
