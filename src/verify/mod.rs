@@ -1,9 +1,39 @@
-//! Verification of generated RTL against the reference model through Verilator. (Being written.)
+//! Verification of generated RTL against the reference model through Verilator.
+//!
+//! For a config: generate the Verilog (`crate::rtl::generate`), render the generic testbench
+//! (`templates/tb_top.cpp.tera` + `sim/accelc_tb.h`) from the streaming interface, build it once
+//! (cached by a hash of everything that goes into it, `crate::tools::verilator`), then for each case
+//! from the seeded generator (`vectors`): run the model, write its input beats as the stimulus
+//! (`format`), run the testbench under a cycle limit, and compare every input beat's taken edge and
+//! every output beat's edge and bits, and the number of beats (`compare`). The run ends with one
+//! sentinel line:
+//!
+//! `verify <name>: PASS <N> cases, 0 mismatches, cycles model=<sum> rtl=<sum>`, or
+//! `verify <name>: FAIL <F> of <N> cases, <X> mismatches, cycles model=<sum> rtl=<sum>`.
+//!
+//! A failing case is written to `rtl_out/failures/<name>-seed<S>-case<I>/` (config, A and B as .npy,
+//! stimulus, expected and got traces, a VCD, the Verilog it ran, a README of what differed) and
+//! `accelc replay <dir>` runs it again.
 
-use anyhow::Result;
+pub mod compare;
+pub mod format;
+pub mod harness;
+pub mod rng;
+pub mod vectors;
+
+use crate::config::{Config, Params};
+use crate::interface::Interface;
+use crate::model::run_gemm;
+use crate::rtl::Design;
+use crate::tools::verilator::Testbench;
+use anyhow::{Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use format::Trace;
+use harness::Limits;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use vectors::Case;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -15,20 +45,400 @@ pub struct VerifyArgs {
     /// Seed of the case generator
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Keep every case's work folder (stimulus, expected, got) under <out>/.verify/, not only failures
+    #[arg(long)]
+    pub keep: bool,
+    /// Root of generated output: builds go to <out>/.build, failing cases to <out>/failures
+    #[arg(long, default_value = "rtl_out")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     /// A failing-case folder written by `accelc verify`
     pub case: PathBuf,
+    /// Run the Verilog saved in the case folder even when the design came from the generator
+    /// (default for generated designs: regenerate from the saved config, to check a fix)
+    #[arg(long)]
+    pub saved_rtl: bool,
+}
+
+/// Where a design under verification came from (decides what `replay` runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// `crate::rtl::generate` of the config: replay regenerates it.
+    Generated,
+    /// Handed in by the caller (e.g. a test that planted a fault): replay uses the saved Verilog.
+    Given,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Root of generated output (`rtl_out`).
+    pub out_root: PathBuf,
+    /// Keep passing cases' work folders.
+    pub keep: bool,
+    /// Print a line per case.
+    pub progress: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions { out_root: PathBuf::from("rtl_out"), keep: false, progress: false }
+    }
+}
+
+/// One case's outcome.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub index: usize,
+    pub description: String,
+    pub cycles_model: u64,
+    pub cycles_rtl: u64,
+    /// One line per mismatching beat (empty: the case passed).
+    pub mismatches: Vec<String>,
+    /// The failure folder, for a failing case.
+    pub failure_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub name: String,
+    pub seed: u64,
+    pub testbench: Testbench,
+    pub cases: Vec<CaseResult>,
+}
+
+impl VerifyReport {
+    pub fn passed(&self) -> bool {
+        self.cases.iter().all(|c| c.mismatches.is_empty())
+    }
+
+    pub fn mismatches(&self) -> usize {
+        self.cases.iter().map(|c| c.mismatches.len()).sum()
+    }
+
+    pub fn failed_cases(&self) -> impl Iterator<Item = &CaseResult> {
+        self.cases.iter().filter(|c| !c.mismatches.is_empty())
+    }
+
+    /// The one line that says how verification ended.
+    pub fn sentinel(&self) -> String {
+        let model: u64 = self.cases.iter().map(|c| c.cycles_model).sum();
+        let rtl: u64 = self.cases.iter().map(|c| c.cycles_rtl).sum();
+        let n = self.cases.len();
+        if self.passed() {
+            format!("verify {}: PASS {n} cases, 0 mismatches, cycles model={model} rtl={rtl}", self.name)
+        } else {
+            format!(
+                "verify {}: FAIL {} of {n} cases, {} mismatches, cycles model={model} rtl={rtl}",
+                self.name,
+                self.failed_cases().count(),
+                self.mismatches()
+            )
+        }
+    }
+}
+
+/// A design ready to run cases on: its testbench built.
+struct Bench<'a> {
+    config: &'a Config,
+    params: Params,
+    iface: Interface,
+    design: &'a Design,
+    origin: Origin,
+    tb: Testbench,
+    opts: &'a VerifyOptions,
+}
+
+impl<'a> Bench<'a> {
+    fn new(config: &'a Config, design: &'a Design, origin: Origin, opts: &'a VerifyOptions) -> Result<Bench<'a>> {
+        let params = config.params();
+        let iface = Interface::of(&params);
+        let (tb, _) = harness::build(&params, design, &iface, &opts.out_root.join(".build"))?;
+        Ok(Bench { config, params, iface, design, origin, tb, opts })
+    }
+
+    /// Runs one case in `work` (created), returning the model's and the RTL's traces.
+    fn run_case(&self, case: &Case, work: &Path, vcd: bool) -> Result<CaseRun> {
+        let run = run_gemm(&self.params, &case.a, &case.b);
+        let expected = Trace::expected(&self.iface, &run);
+        std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
+        let stim = work.join("stimulus.txt");
+        std::fs::write(&stim, format::stimulus_text(&self.iface, &run))?;
+        std::fs::write(work.join("expected.txt"), expected.to_text(&self.iface))?;
+        let limits = Limits::for_run(&self.params, run.cycles);
+        let vcd_path = work.join("trace.vcd");
+        let out = harness::run(&self.tb, &self.iface, &stim, &work.join("got.txt"), limits, vcd.then_some(vcd_path.as_path()))?;
+        let (got, mismatches) = match out.trace {
+            Ok(got) => {
+                let m = compare::compare(&self.iface, &expected, &got);
+                (Some(got), m)
+            }
+            Err(e) => (None, vec![format!("no trace from the testbench: {e:#}")]),
+        };
+        Ok(CaseRun { expected, got, mismatches, limits, log: out.log })
+    }
+
+    fn verify(&self, cases: usize, seed: u64) -> Result<VerifyReport> {
+        let name = &self.params.name;
+        let mut results = Vec::with_capacity(cases);
+        for index in 0..cases {
+            let case = vectors::generate(&self.params, seed, index);
+            let work = self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}")).join(format!("case{index}"));
+            let r = self.run_case(&case, &work, false)?;
+            let mut result = CaseResult {
+                index,
+                description: case.describe(),
+                cycles_model: r.expected.cycles(),
+                cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
+                mismatches: r.mismatches,
+                failure_dir: None,
+            };
+            if !result.mismatches.is_empty() {
+                let dir = self.opts.out_root.join("failures").join(format!("{name}-seed{seed}-case{index}"));
+                self.write_failure(&case, &dir, &result)?;
+                result.failure_dir = Some(dir);
+            }
+            if self.opts.progress {
+                let verdict = if result.mismatches.is_empty() {
+                    "ok".to_string()
+                } else {
+                    format!("MISMATCH ({} beats)", result.mismatches.len())
+                };
+                println!(
+                    "  {}: {verdict}, cycles model={} rtl={}",
+                    result.description, result.cycles_model, result.cycles_rtl
+                );
+                if let Some(dir) = &result.failure_dir {
+                    for m in result.mismatches.iter().take(5) {
+                        println!("    {m}");
+                    }
+                    println!("    replay: accelc replay {}", dir.display());
+                }
+            }
+            if !self.opts.keep {
+                let _ = std::fs::remove_dir_all(&work);
+            }
+            results.push(result);
+        }
+        if !self.opts.keep {
+            let _ = std::fs::remove_dir(self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}")));
+        }
+        Ok(VerifyReport { name: name.clone(), seed, testbench: self.tb.clone(), cases: results })
+    }
+
+    /// Writes a failing case's folder: everything needed to look at it and to replay it.
+    fn write_failure(&self, case: &Case, dir: &Path, result: &CaseResult) -> Result<()> {
+        let _ = std::fs::remove_dir_all(dir);
+        // Re-run with a VCD trace into the folder itself: stimulus, expected, got and trace.vcd.
+        let r = self.run_case(case, dir, true)?;
+        let w = |name: &str, text: &str| std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"));
+        w("config.toml", &toml::to_string(self.config).context("serializing the config")?)?;
+        ndarray_npy::write_npy(dir.join("a.npy"), &case.a).context("writing a.npy")?;
+        ndarray_npy::write_npy(dir.join("b.npy"), &case.b).context("writing b.npy")?;
+        let rtl = dir.join("rtl");
+        std::fs::create_dir_all(&rtl)?;
+        let sources = harness::verilog_sources(self.design);
+        for (name, text) in &sources {
+            std::fs::write(rtl.join(name), text)?;
+        }
+        let info = CaseInfo {
+            format_version: crate::config::FORMAT_VERSION,
+            name: self.params.name.clone(),
+            seed: case.seed,
+            case: case.index,
+            description: case.describe(),
+            origin: self.origin,
+            top: self.design.top.clone(),
+            verilog: sources.iter().map(|(n, _)| n.to_string()).collect(),
+            build_hash: self.tb.hash.clone(),
+            limit: r.limits.limit,
+            extra: r.limits.extra,
+        };
+        w("case.json", &serde_json::to_string_pretty(&info)?)?;
+        w("tb.log", &r.log)?;
+        w("README.md", &failure_readme(&info, result, dir))?;
+        Ok(())
+    }
+}
+
+struct CaseRun {
+    expected: Trace,
+    got: Option<Trace>,
+    mismatches: Vec<String>,
+    limits: Limits,
+    log: String,
+}
+
+/// `case.json` in a failure folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseInfo {
+    pub format_version: u32,
+    pub name: String,
+    pub seed: u64,
+    pub case: usize,
+    pub description: String,
+    pub origin: Origin,
+    pub top: String,
+    /// The Verilog files under rtl/, in the order Verilator reads them.
+    pub verilog: Vec<String>,
+    pub build_hash: String,
+    pub limit: u64,
+    pub extra: u64,
+}
+
+fn failure_readme(info: &CaseInfo, result: &CaseResult, dir: &Path) -> String {
+    let mut s = format!(
+        "# verify {}: seed {} {}\n\nThe RTL differed from the reference model in {} beat(s); cycles model={} rtl={}.\n\n",
+        info.name,
+        info.seed,
+        info.description,
+        result.mismatches.len(),
+        result.cycles_model,
+        result.cycles_rtl
+    );
+    s.push_str("## What differed\n\n");
+    for m in result.mismatches.iter().take(40) {
+        s.push_str(&format!("- {m}\n"));
+    }
+    if result.mismatches.len() > 40 {
+        s.push_str(&format!("- ... and {} more (diff expected.txt got.txt)\n", result.mismatches.len() - 40));
+    }
+    s.push_str(&format!(
+        "\n## Files\n\n\
+         - `config.toml`: the config; `a.npy`, `b.npy`: the GEMM operands (int64)\n\
+         - `stimulus.txt`: the input beats; `expected.txt`: the model's trace; `got.txt`: the RTL's (same format:\n  \
+           `diff expected.txt got.txt`; format in src/verify/format.rs)\n\
+         - `trace.vcd`: the waveform of the run (`gtkwave trace.vcd`)\n\
+         - `rtl/`: the Verilog that ran (top `{}`, design origin: {:?})\n\
+         - `case.json`: the case's identity and limits (cycle limit {}, {} extra edges watched)\n\n\
+         ## Replay\n\n    accelc replay {}\n\n\
+         Replay re-runs the model on a.npy and b.npy and the testbench on the result. For a generated design it \
+         regenerates the Verilog from config.toml (so it shows whether a fix works); `--saved-rtl` runs rtl/ instead.\n",
+        info.top,
+        info.origin,
+        info.limit,
+        info.extra,
+        dir.display()
+    ));
+    s
+}
+
+/// Verifies the generated RTL of `config` on `cases` cases of `seed`.
+pub fn verify_config(config: &Config, cases: usize, seed: u64) -> Result<VerifyReport> {
+    verify_config_with(config, cases, seed, &VerifyOptions::default())
+}
+
+pub fn verify_config_with(config: &Config, cases: usize, seed: u64, opts: &VerifyOptions) -> Result<VerifyReport> {
+    let design = crate::rtl::generate(config).context("generating the RTL to verify")?;
+    verify_design(config, &design, Origin::Generated, cases, seed, opts)
+}
+
+/// Verifies a given design (e.g. one with a planted fault) as the RTL of `config`.
+pub fn verify_design(
+    config: &Config,
+    design: &Design,
+    origin: Origin,
+    cases: usize,
+    seed: u64,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let bench = Bench::new(config, design, origin, opts)?;
+    bench.verify(cases, seed)
 }
 
 pub fn main(args: &VerifyArgs) -> Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("verify is being written")
+    let config = crate::cli::load_config(&args.config)?;
+    let opts = VerifyOptions { out_root: args.out.clone(), keep: args.keep, progress: true };
+    let design = crate::rtl::generate(&config).context("generating the RTL to verify")?;
+    println!("verify {}: building the testbench ...", config.name);
+    let bench = Bench::new(&config, &design, Origin::Generated, &opts)?;
+    println!(
+        "verify {}: testbench {} ({}); {} cases, seed {}",
+        config.name,
+        bench.tb.exe.display(),
+        if bench.tb.cached { "cached" } else { "built" },
+        args.cases,
+        args.seed
+    );
+    let report = bench.verify(args.cases, args.seed)?;
+    for c in report.failed_cases() {
+        if let Some(dir) = &c.failure_dir {
+            println!("replay case {}: accelc replay {}", c.index, dir.display());
+        }
+    }
+    println!("{}", report.sentinel());
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The outcome of a replay.
+#[derive(Debug, Clone)]
+pub struct ReplayReport {
+    pub description: String,
+    pub cycles_model: u64,
+    pub cycles_rtl: u64,
+    pub mismatches: Vec<String>,
+}
+
+/// Re-runs a failure folder's case: the model on its a.npy/b.npy, the testbench (rebuilt or from the
+/// cache) on the stimulus; rewrites expected.txt, got.txt and trace.vcd in the folder.
+pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayReport> {
+    let bad = |what: &str, e: &dyn std::fmt::Display| crate::cli::BadInput(format!("{}: {what}: {e}", dir.display()));
+    let info: CaseInfo = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("case.json")).map_err(|e| bad("case.json", &e))?,
+    )
+    .map_err(|e| bad("case.json", &e))?;
+    let config = crate::cli::load_config(&dir.join("config.toml"))?;
+    let a: crate::model::Matrix = ndarray_npy::read_npy(dir.join("a.npy")).map_err(|e| bad("a.npy", &e))?;
+    let b: crate::model::Matrix = ndarray_npy::read_npy(dir.join("b.npy")).map_err(|e| bad("b.npy", &e))?;
+    let design = if info.origin == Origin::Generated && !saved_rtl {
+        crate::rtl::generate(&config).context("regenerating the RTL (use --saved-rtl to run the saved one)")?
+    } else {
+        let mut files = Vec::new();
+        for name in &info.verilog {
+            let text = std::fs::read_to_string(dir.join("rtl").join(name)).map_err(|e| bad(name, &e))?;
+            files.push((name.clone(), text));
+        }
+        Design { top: info.top.clone(), files }
+    };
+    let opts = VerifyOptions { out_root: out_root.to_path_buf(), keep: true, progress: false };
+    let bench = Bench::new(&config, &design, info.origin, &opts)?;
+    let case = Case {
+        seed: info.seed,
+        index: info.case,
+        kind: vectors::generate(&bench.params, info.seed, info.case).kind,
+        note: String::new(),
+        a,
+        b,
+    };
+    let r = bench.run_case(&case, dir, true)?;
+    Ok(ReplayReport {
+        description: info.description,
+        cycles_model: r.expected.cycles(),
+        cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
+        mismatches: r.mismatches,
+    })
 }
 
 pub fn replay_main(args: &ReplayArgs) -> Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("replay is being written")
+    let r = replay(&args.case, args.saved_rtl, Path::new("rtl_out"))?;
+    for m in r.mismatches.iter().take(20) {
+        println!("  {m}");
+    }
+    let verdict = if r.mismatches.is_empty() {
+        "PASS 0 mismatches".to_string()
+    } else {
+        format!("FAIL {} mismatches", r.mismatches.len())
+    };
+    println!(
+        "replay {} ({}): {verdict}, cycles model={} rtl={}; trace: {}",
+        args.case.display(),
+        r.description,
+        r.cycles_model,
+        r.cycles_rtl,
+        args.case.join("trace.vcd").display()
+    );
+    Ok(if r.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
