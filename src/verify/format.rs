@@ -4,7 +4,8 @@
 //! one hex word, most significant digit first, exactly `ceil(lanes * lane_bits / 4)` digits, no `0x`:
 //! lane 0 sits in the low bits, lane i in bits `[i*lane_bits, (i+1)*lane_bits)`, each lane masked to
 //! `lane_bits` (two's complement). Ports of any width use the same form (`sim/accelc_tb.h` reads and
-//! writes Verilator's 8/16/32/64-bit and `VlWide` ports from it). Reading back sign-extends each lane.
+//! writes Verilator's 8/16/32/64-bit and `VlWide` ports from it). Reading back sign-extends each lane,
+//! except 1-bit lanes, which are flags (`in_last`, `a_first`, ...) and read back as 0 or 1.
 //!
 //! **Stimulus** (`stimulus.txt`, written by accelc, read by the testbench). `#` starts a comment line.
 //! ```text
@@ -50,7 +51,7 @@ pub fn pack_lanes(lanes: &[i64], lane_bits: u32) -> String {
 }
 
 /// Reads `lanes` signed values of `lane_bits` from a hex word written by `pack_lanes` (or by the
-/// testbench). Errors on a non-hex digit or on bits set above `lanes * lane_bits`.
+/// testbench); 1-bit lanes are flags and read as 0 or 1. Errors on a non-hex digit or on bits set above `lanes * lane_bits`.
 pub fn unpack_lanes(hex: &str, lanes: usize, lane_bits: u32) -> Result<Vec<i64>> {
     ensure!((1..=64).contains(&lane_bits), "lane_bits must be 1..=64, got {lane_bits}");
     let hex = hex.strip_prefix("0x").unwrap_or(hex);
@@ -76,7 +77,12 @@ pub fn unpack_lanes(hex: &str, lanes: usize, lane_bits: u32) -> Result<Vec<i64>>
             if sh > 0 && sh + lane_bits > 64 {
                 bits |= words[w + 1] << (64 - sh);
             }
-            sext((bits & mask(lane_bits)) as i64, lane_bits)
+            let bits = (bits & mask(lane_bits)) as i64;
+            if lane_bits == 1 {
+                bits
+            } else {
+                sext(bits, lane_bits)
+            }
         })
         .collect())
 }
@@ -110,9 +116,12 @@ pub fn stimulus_text(iface: &Interface, run: &GemmRun) -> String {
     s
 }
 
-/// Input channels' beats read back from a stimulus file (for tests and tools): per channel, per beat,
-/// per field, the lanes.
-pub fn parse_stimulus(iface: &Interface, text: &str) -> Result<(usize, Vec<Vec<Vec<Vec<i64>>>>)> {
+/// One beat's lanes, per field.
+pub type BeatLanes = Vec<Vec<i64>>;
+
+/// A stimulus file read back (for tests and tools): the number of outputs expected and, per input
+/// channel, its beats.
+pub fn parse_stimulus(iface: &Interface, text: &str) -> Result<(usize, Vec<Vec<BeatLanes>>)> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
     let (_, first) = lines.next().context("empty stimulus")?;
     let expect = match first.split_whitespace().collect::<Vec<_>>()[..] {
@@ -141,7 +150,7 @@ pub fn parse_stimulus(iface: &Interface, text: &str) -> Result<(usize, Vec<Vec<V
     Ok((expect, channels))
 }
 
-fn parse_fields(fields: &[Field], words: &str) -> Result<Vec<Vec<i64>>> {
+fn parse_fields(fields: &[Field], words: &str) -> Result<BeatLanes> {
     let words: Vec<&str> = words.split_whitespace().collect();
     ensure!(words.len() == fields.len(), "{} hex words for {} fields", words.len(), fields.len());
     fields

@@ -23,7 +23,7 @@ pub mod vectors;
 
 use crate::config::{Config, Params};
 use crate::interface::Interface;
-use crate::model::run_gemm;
+use crate::model::{run_gemm, Matrix};
 use crate::rtl::Design;
 use crate::tools::verilator::Testbench;
 use anyhow::{Context, Result};
@@ -61,6 +61,9 @@ pub struct ReplayArgs {
     /// (default for generated designs: regenerate from the saved config, to check a fix)
     #[arg(long)]
     pub saved_rtl: bool,
+    /// Root of generated output: the testbench build is cached under <out>/.build
+    #[arg(long, default_value = "rtl_out")]
+    pub out: PathBuf,
 }
 
 /// Where a design under verification came from (decides what `replay` runs).
@@ -161,8 +164,8 @@ impl<'a> Bench<'a> {
     }
 
     /// Runs one case in `work` (created), returning the model's and the RTL's traces.
-    fn run_case(&self, case: &Case, work: &Path, vcd: bool) -> Result<CaseRun> {
-        let run = run_gemm(&self.params, &case.a, &case.b);
+    fn run_case(&self, a: &Matrix, b: &Matrix, work: &Path, vcd: bool) -> Result<CaseRun> {
+        let run = run_gemm(&self.params, a, b);
         let expected = Trace::expected(&self.iface, &run);
         std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
         let stim = work.join("stimulus.txt");
@@ -184,10 +187,15 @@ impl<'a> Bench<'a> {
     fn verify(&self, cases: usize, seed: u64) -> Result<VerifyReport> {
         let name = &self.params.name;
         let mut results = Vec::with_capacity(cases);
+        // Per process, so that two runs of the same config and seed do not share files.
+        let work_root = self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}-{}", std::process::id()));
+        if self.opts.keep && self.opts.progress {
+            println!("verify {name}: case folders kept under {}", work_root.display());
+        }
         for index in 0..cases {
             let case = vectors::generate(&self.params, seed, index);
-            let work = self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}")).join(format!("case{index}"));
-            let r = self.run_case(&case, &work, false)?;
+            let work = work_root.join(format!("case{index}"));
+            let r = self.run_case(&case.a, &case.b, &work, false)?;
             let mut result = CaseResult {
                 index,
                 description: case.describe(),
@@ -196,8 +204,11 @@ impl<'a> Bench<'a> {
                 mismatches: r.mismatches,
                 failure_dir: None,
             };
-            if !result.mismatches.is_empty() {
-                let dir = self.opts.out_root.join("failures").join(format!("{name}-seed{seed}-case{index}"));
+            let dir = self.opts.out_root.join("failures").join(format!("{name}-seed{seed}-case{index}"));
+            if result.mismatches.is_empty() {
+                // A folder left by an earlier failing run of this case no longer describes it.
+                let _ = std::fs::remove_dir_all(&dir);
+            } else {
                 self.write_failure(&case, &dir, &result)?;
                 result.failure_dir = Some(dir);
             }
@@ -224,7 +235,7 @@ impl<'a> Bench<'a> {
             results.push(result);
         }
         if !self.opts.keep {
-            let _ = std::fs::remove_dir(self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}")));
+            let _ = std::fs::remove_dir(&work_root);
         }
         Ok(VerifyReport { name: name.clone(), seed, testbench: self.tb.clone(), cases: results })
     }
@@ -233,7 +244,7 @@ impl<'a> Bench<'a> {
     fn write_failure(&self, case: &Case, dir: &Path, result: &CaseResult) -> Result<()> {
         let _ = std::fs::remove_dir_all(dir);
         // Re-run with a VCD trace into the folder itself: stimulus, expected, got and trace.vcd.
-        let r = self.run_case(case, dir, true)?;
+        let r = self.run_case(&case.a, &case.b, dir, true)?;
         let w = |name: &str, text: &str| std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"));
         w("config.toml", &toml::to_string(self.config).context("serializing the config")?)?;
         ndarray_npy::write_npy(dir.join("a.npy"), &case.a).context("writing a.npy")?;
@@ -391,8 +402,8 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
     )
     .map_err(|e| bad("case.json", &e))?;
     let config = crate::cli::load_config(&dir.join("config.toml"))?;
-    let a: crate::model::Matrix = ndarray_npy::read_npy(dir.join("a.npy")).map_err(|e| bad("a.npy", &e))?;
-    let b: crate::model::Matrix = ndarray_npy::read_npy(dir.join("b.npy")).map_err(|e| bad("b.npy", &e))?;
+    let a: Matrix = ndarray_npy::read_npy(dir.join("a.npy")).map_err(|e| bad("a.npy", &e))?;
+    let b: Matrix = ndarray_npy::read_npy(dir.join("b.npy")).map_err(|e| bad("b.npy", &e))?;
     let design = if info.origin == Origin::Generated && !saved_rtl {
         crate::rtl::generate(&config).context("regenerating the RTL (use --saved-rtl to run the saved one)")?
     } else {
@@ -405,15 +416,7 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
     };
     let opts = VerifyOptions { out_root: out_root.to_path_buf(), keep: true, progress: false };
     let bench = Bench::new(&config, &design, info.origin, &opts)?;
-    let case = Case {
-        seed: info.seed,
-        index: info.case,
-        kind: vectors::generate(&bench.params, info.seed, info.case).kind,
-        note: String::new(),
-        a,
-        b,
-    };
-    let r = bench.run_case(&case, dir, true)?;
+    let r = bench.run_case(&a, &b, dir, true)?;
     Ok(ReplayReport {
         description: info.description,
         cycles_model: r.expected.cycles(),
@@ -423,7 +426,7 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
 }
 
 pub fn replay_main(args: &ReplayArgs) -> Result<ExitCode> {
-    let r = replay(&args.case, args.saved_rtl, Path::new("rtl_out"))?;
+    let r = replay(&args.case, args.saved_rtl, &args.out)?;
     for m in r.mismatches.iter().take(20) {
         println!("  {m}");
     }
