@@ -58,7 +58,13 @@ fn generation_times() -> Result<()> {
         let design = design.expect("ran once");
         let top = design.file(&format!("{}.v", design.top)).unwrap_or("");
         let bytes: usize = design.files.iter().map(|(_, t)| t.len()).sum();
-        println!("{:>9} {:>10.1} {:>12} {:>10.2}", format!("{n}x{n}"), t.as_secs_f64() * 1e3, top.lines().count(), bytes as f64 / 1e6);
+        println!(
+            "{:>9} {:>10.1} {:>12} {:>10.2}",
+            format!("{n}x{n}"),
+            t.as_secs_f64() * 1e3,
+            top.lines().count(),
+            bytes as f64 / 1e6
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
@@ -78,7 +84,12 @@ fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path) -> Result<(T
     let trace = out.trace?;
     let expected = Trace::expected(&iface, run);
     let mismatches = compare(&iface, &expected, &trace);
-    ensure!(mismatches.is_empty(), "{}: RTL differs from the model: {:?}", p.name, &mismatches[..mismatches.len().min(5)]);
+    ensure!(
+        mismatches.is_empty(),
+        "{}: RTL differs from the model: {:?}",
+        p.name,
+        &mismatches[..mismatches.len().min(5)]
+    );
     Ok((trace, elapsed))
 }
 
@@ -99,7 +110,13 @@ fn model_vs_verilator(work: &Path) -> Result<()> {
     let model_rate = run.cycles as f64 / t_model.as_secs_f64();
     let rtl_rate = trace.cycles() as f64 / t_rtl.as_secs_f64();
     println!("{:>22} {:>10} {:>12} {:>16}", "", "cycles", "wall ms", "cycles/s");
-    println!("{:>22} {:>10} {:>12.1} {:>16.0}", "reference model", run.cycles, t_model.as_secs_f64() * 1e3, model_rate);
+    println!(
+        "{:>22} {:>10} {:>12.1} {:>16.0}",
+        "reference model",
+        run.cycles,
+        t_model.as_secs_f64() * 1e3,
+        model_rate
+    );
     println!(
         "{:>22} {:>10} {:>12.1} {:>16.0}",
         "Verilator (whole run)",

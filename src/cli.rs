@@ -49,13 +49,7 @@ pub fn gen(args: &GenArgs) -> Result<ExitCode> {
     let design = crate::rtl::generate(&config)?;
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(&config));
     design.write_dir(&out)?;
-    println!(
-        "gen {}: {} files, top {} -> {}",
-        config.name,
-        design.files.len(),
-        design.top,
-        out.display()
-    );
+    println!("gen {}: {} files, top {} -> {}", config.name, design.files.len(), design.top, out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -55,7 +55,8 @@ impl Interface {
             )],
         };
         let common = [
-            "Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.".to_string(),
+            "Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`."
+                .to_string(),
             "An input beat is taken at a rising edge where its channel's valid and ready are both 1; \
              valid must stay 1 and the payload stable until then."
                 .to_string(),

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod interface;
 pub mod ir;
+pub mod knead;
 pub mod model;
 pub mod rtl;
 pub mod synth;

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "accelc", version, about = "RTL-generating accelerator compiler: config -> Verilog, verified against a Rust model")]
+#[command(
+    name = "accelc",
+    version,
+    about = "RTL-generating accelerator compiler: config -> Verilog, verified against a Rust model"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -23,6 +27,8 @@ enum Cmd {
     Replay(accelc::verify::ReplayArgs),
     /// Synthesize with Yosys and report cells, flip-flops and a transistor estimate
     Synth(accelc::synth::SynthArgs),
+    /// Knead a layer's quantized weights into the SAC stream (Tetris), with a sparsity report
+    Knead(accelc::knead::KneadArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +39,7 @@ fn main() -> ExitCode {
         Cmd::Verify(args) => accelc::verify::main(&args),
         Cmd::Replay(args) => accelc::verify::replay_main(&args),
         Cmd::Synth(args) => accelc::synth::main(&args),
+        Cmd::Knead(args) => accelc::knead::main(&args),
     };
     match result {
         Ok(code) => code,

@@ -44,7 +44,8 @@ fn generation_is_deterministic_and_names_files_after_modules() {
 
 #[test]
 fn manifest_lists_every_port_with_width_and_meaning() {
-    let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mac_ws_16x4_i8.toml")).unwrap();
+    let config =
+        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mac_ws_16x4_i8.toml")).unwrap();
     let design = generate(&config).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(design.file("manifest.json").unwrap()).unwrap();
     assert_eq!(manifest["format_version"], 1);
@@ -53,7 +54,12 @@ fn manifest_lists_every_port_with_width_and_meaning() {
     let top = design.file("mac_ws_16x4_i8.v").unwrap();
     for port in ports {
         let name = port["name"].as_str().unwrap();
-        assert!(top.contains(&format!(" {name},")) || top.contains(&format!(" {name}  //")) || top.contains(&format!(" {name}\n")), "{name} is a port of the top");
+        assert!(
+            top.contains(&format!(" {name},"))
+                || top.contains(&format!(" {name}  //"))
+                || top.contains(&format!(" {name}\n")),
+            "{name} is a port of the top"
+        );
         assert!(port["width"].as_u64().unwrap() >= 1);
         assert!(!port["meaning"].as_str().unwrap().is_empty());
     }
@@ -64,7 +70,8 @@ fn manifest_lists_every_port_with_width_and_meaning() {
 
 #[test]
 fn write_dir_replaces_the_folder_whole() {
-    let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mac_os_2x2_i8.toml")).unwrap();
+    let config =
+        Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mac_os_2x2_i8.toml")).unwrap();
     let design = generate(&config).unwrap();
     let dir = std::env::temp_dir().join(format!("accelc-gen-{}", std::process::id())).join("out");
     std::fs::create_dir_all(&dir).unwrap();

@@ -111,7 +111,9 @@ fn os_short_folds_are_paced_by_the_readout() {
 #[test]
 fn ws_cycles_follow_the_closed_form_when_weight_loads_hide() {
     // One M block per fold of `m` rows >= rows + cols - 1: only the first weight load is exposed.
-    for (rows, cols, m, n, k) in [(8usize, 8usize, 16usize, 64usize, 64usize), (4, 4, 8, 9, 10), (2, 3, 4, 7, 5)] {
+    for (rows, cols, m, n, k) in
+        [(8usize, 8usize, 16usize, 64usize, 64usize), (4, 4, 8, 9, 10), (2, 3, 4, 7, 5)]
+    {
         let depth = m.next_power_of_two() as u32;
         let p = params(rows as u32, cols as u32, "weight_stationary", 8, 8, 32, Some(depth));
         let a = Matrix::from_elem((m, k), 1);

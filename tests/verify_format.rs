@@ -67,7 +67,9 @@ proptest! {
 
 #[test]
 fn stimulus_and_traces_round_trip_through_their_text() {
-    for p in [params(3, 4, "output_stationary", 8, 8, None), params(2, 3, "weight_stationary", 4, 6, Some(64))] {
+    for p in
+        [params(3, 4, "output_stationary", 8, 8, None), params(2, 3, "weight_stationary", 4, 6, Some(64))]
+    {
         let iface = Interface::of(&p);
         let case = vectors::generate(&p, 7, 3);
         let run = run_gemm(&p, &case.a, &case.b);
@@ -130,20 +132,25 @@ fn the_cases_cover_k1_extremes_wrapping_and_odd_shapes() {
     assert!(cases.iter().any(|c| c.kind == KOne && c.a.ncols() == 1));
     assert!(cases.iter().any(|c| c.kind == AllMax && c.a.iter().all(|&v| v == 127)));
     assert!(cases.iter().any(|c| c.kind == AllMin && c.b.iter().all(|&v| v == -128)));
-    assert!(cases.iter().any(|c| c.kind == Alternating && c.a.iter().any(|&v| v == 127) && c.a.iter().any(|&v| v == -128)));
+    assert!(cases
+        .iter()
+        .any(|c| c.kind == Alternating && c.a.iter().any(|&v| v == 127) && c.a.iter().any(|&v| v == -128)));
     assert!(cases.iter().any(|c| c.kind == RealWeights && c.note.is_empty()), "real weights load");
     // The wrap cases do wrap: the model's result differs from the exact i64 product.
     let wrap = cases.iter().find(|c| c.kind == Wrap).expect("a wrap case");
     let exact = wrap.a.dot(&wrap.b);
     assert_ne!(run_gemm(&p, &wrap.a, &wrap.b).c, exact, "the accumulator wraps");
-    let (m_shapes, n_shapes): (Vec<usize>, Vec<usize>) = cases.iter().map(|c| (c.a.nrows(), c.b.ncols())).unzip();
+    let (m_shapes, n_shapes): (Vec<usize>, Vec<usize>) =
+        cases.iter().map(|c| (c.a.nrows(), c.b.ncols())).unzip();
     assert!(m_shapes.iter().any(|&m| m < 4) && m_shapes.iter().any(|&m| m > 4 && m % 4 != 0));
     assert!(n_shapes.iter().any(|&n| n % 4 == 0 && n > 0) && n_shapes.iter().any(|&n| n > 4 && n % 4 != 0));
 }
 
 #[test]
 fn the_testbench_lists_every_port_and_no_other() {
-    for p in [params(16, 16, "weight_stationary", 16, 16, None), params(2, 2, "output_stationary", 8, 8, None)] {
+    for p in
+        [params(16, 16, "weight_stationary", 16, 16, None), params(2, 2, "output_stationary", 8, 8, None)]
+    {
         let iface = Interface::of(&p);
         let cpp = harness::render_tb(&p, "t", &iface).unwrap();
         for ch in iface.inputs.iter().chain([&iface.output]) {
@@ -152,7 +159,12 @@ fn the_testbench_lists_every_port_and_no_other() {
                 assert!(cpp.contains(&format!("top->{r}")), "{r}");
             }
             for f in &ch.fields {
-                assert!(cpp.contains(&format!("top->{}, {}", f.port, f.width())), "{} width {}", f.port, f.width());
+                assert!(
+                    cpp.contains(&format!("top->{}, {}", f.port, f.width())),
+                    "{} width {}",
+                    f.port,
+                    f.width()
+                );
             }
         }
         assert!(!cpp.contains("{{") && !cpp.contains("{%"), "fully rendered");

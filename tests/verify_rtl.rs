@@ -34,7 +34,10 @@ fn small_os_and_ws_arrays_match_the_model_bit_and_cycle_exact() {
         let report = verify::verify_config_with(&preset(name), 20, 3, &opts()).unwrap();
         let sentinel = report.sentinel();
         assert!(report.passed(), "{sentinel}\n{:#?}", report.failed_cases().collect::<Vec<_>>());
-        assert!(sentinel.starts_with(&format!("verify {name}: PASS 20 cases, 0 mismatches, cycles model=")), "{sentinel}");
+        assert!(
+            sentinel.starts_with(&format!("verify {name}: PASS 20 cases, 0 mismatches, cycles model=")),
+            "{sentinel}"
+        );
         let model: u64 = report.cases.iter().map(|c| c.cycles_model).sum();
         assert!(model > 0 && report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl));
     }
@@ -42,8 +45,10 @@ fn small_os_and_ws_arrays_match_the_model_bit_and_cycle_exact() {
 
 /// Replaces the first ` + ` of the MAC unit's `assign` with ` - `.
 fn plant_minus_in_mac(design: &mut Design) {
-    let (name, text) = design.files.iter_mut().find(|(n, _)| n.ends_with("mac_unit.v")).expect("a MAC unit file");
-    let line = text.lines().find(|l| l.trim_start().starts_with("assign") && l.contains(" + ")).expect("an adder");
+    let (name, text) =
+        design.files.iter_mut().find(|(n, _)| n.ends_with("mac_unit.v")).expect("a MAC unit file");
+    let line =
+        text.lines().find(|l| l.trim_start().starts_with("assign") && l.contains(" + ")).expect("an adder");
     let broken = line.replacen(" + ", " - ", 1);
     *text = text.replacen(line, &broken, 1);
     assert!(text.contains(&broken), "fault planted in {name}");
@@ -61,13 +66,28 @@ fn a_wrong_operator_in_the_mac_unit_fails_with_a_replayable_failure_folder() {
     let failed = report.failed_cases().next().unwrap();
     assert!(failed.mismatches.iter().any(|m| m.contains("out_data: lane")), "{:?}", failed.mismatches);
     let dir = failed.failure_dir.clone().expect("a failure folder");
-    assert_eq!(dir, out_root().join("failures").join(format!("fault_minus_os_2x2-seed1-case{}", failed.index)));
-    for f in ["README.md", "case.json", "config.toml", "a.npy", "b.npy", "stimulus.txt", "expected.txt", "got.txt", "trace.vcd"] {
+    assert_eq!(
+        dir,
+        out_root().join("failures").join(format!("fault_minus_os_2x2-seed1-case{}", failed.index))
+    );
+    for f in [
+        "README.md",
+        "case.json",
+        "config.toml",
+        "a.npy",
+        "b.npy",
+        "stimulus.txt",
+        "expected.txt",
+        "got.txt",
+        "trace.vcd",
+    ] {
         assert!(dir.join(f).is_file(), "{} has {f}", dir.display());
     }
     assert!(std::fs::read_to_string(dir.join("trace.vcd")).unwrap().contains("$enddefinitions"));
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
-    assert!(readme.contains(&format!("accelc replay {}", dir.display())) && readme.contains("out_data: lane"));
+    assert!(
+        readme.contains(&format!("accelc replay {}", dir.display())) && readme.contains("out_data: lane")
+    );
     // Replay runs the saved (faulty) Verilog of a given design and finds the same mismatches.
     let replay = verify::replay(&dir, false, &out_root()).unwrap();
     assert_eq!(replay.mismatches, failed.mismatches);
@@ -85,7 +105,10 @@ fn delay_outputs_by_one_edge(config: &Config, design: &mut Design) {
         .expect("the top module");
     text.replace_range(at..at + "module ".len() + top.len(), &format!("module {inner}"));
     let iface = Interface::of(&config.params());
-    let (mut ports, mut conns) = (vec!["input wire clk".to_string(), "input wire rst".into()], vec![".clk(clk)".to_string(), ".rst(rst)".into()]);
+    let (mut ports, mut conns) = (
+        vec!["input wire clk".to_string(), "input wire rst".into()],
+        vec![".clk(clk)".to_string(), ".rst(rst)".into()],
+    );
     for ch in &iface.inputs {
         ports.push(format!("input wire {}", ch.valid));
         conns.push(format!(".{0}({0})", ch.valid));
@@ -133,7 +156,13 @@ fn outputs_one_edge_late_fail_on_their_edges() {
 fn the_cli_ends_with_the_sentinel_line_and_replays_a_folder() {
     let exe = env!("CARGO_BIN_EXE_accelc");
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mac_os_2x2_i8.toml");
-    let out = Command::new(exe).arg("verify").arg(&config).args(["--cases", "3", "--seed", "5", "--out"]).arg(out_root()).output().unwrap();
+    let out = Command::new(exe)
+        .arg("verify")
+        .arg(&config)
+        .args(["--cases", "3", "--seed", "5", "--out"])
+        .arg(out_root())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let last = stdout.lines().last().unwrap();

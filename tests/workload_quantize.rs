@@ -25,11 +25,7 @@ fn unit_scale_ties_away_from_zero() {
 /// bits = 4: qmax = 7, absmax = 3.5, scale = 0.5 (exact in binary), q = round(2 w).
 #[test]
 fn power_of_two_scale_hand_example() {
-    let w = array![
-        [0.25f32, -0.75, 1.25],
-        [3.5, -3.5, 0.2],
-        [-0.2, -1.25, 0.74]
-    ];
+    let w = array![[0.25f32, -0.75, 1.25], [3.5, -3.5, 0.2], [-0.2, -1.25, 0.74]];
     let (q, scale) = quantize_symmetric(&w, 4);
     assert_eq!(scale, 0.5);
     // 0.5 -> 1, -1.5 -> -2, 2.5 -> 3, 7, -7, 0.4 -> 0, -0.4 -> 0, -2.5 -> -3, 1.48 -> 1
@@ -46,10 +42,7 @@ fn negative_absmax_maps_to_minus_qmax() {
     let (q8, s8) = quantize_symmetric(&w, 8);
     assert_eq!(s8, 2.0 / 127.0);
     assert_eq!(q8[0], -127);
-    assert!(
-        q8.iter().all(|&v| v >= -127),
-        "the symmetric range never uses -128"
-    );
+    assert!(q8.iter().all(|&v| v >= -127), "the symmetric range never uses -128");
 }
 
 /// With an explicit scale, out-of-range values saturate at +-qmax instead of wrapping.
@@ -74,9 +67,7 @@ fn all_zero_tensor_quantizes_to_zeros() {
 
 #[test]
 fn shape_is_kept() {
-    let w = ndarray::Array4::<f32>::from_shape_fn((2, 3, 3, 3), |(o, i, y, x)| {
-        (o + i + y + x) as f32 - 3.0
-    });
+    let w = ndarray::Array4::<f32>::from_shape_fn((2, 3, 3, 3), |(o, i, y, x)| (o + i + y + x) as f32 - 3.0);
     let (q, _) = quantize_symmetric(&w, 8);
     assert_eq!(q.shape(), &[2, 3, 3, 3]);
     // absmax = 4 at (1,2,2,2) -> 127; w = -3 at (0,0,0,0) -> -3 * 127 / 4 = -95.25 -> -95.

@@ -37,17 +37,13 @@ impl Params {
         let rows = c.array.rows as usize;
         let cols = c.array.cols as usize;
         let prod_bits = c.pe.weight_bits + c.pe.act_bits;
-        let acc_bits = c
-            .pe
-            .acc_bits
-            .unwrap_or_else(|| (prod_bits + clog2(c.pe.max_reduction as u64)).min(64));
+        let acc_bits =
+            c.pe.acc_bits.unwrap_or_else(|| (prod_bits + clog2(c.pe.max_reduction as u64)).min(64));
         let acc_depth = match c.array.dataflow {
             Dataflow::OutputStationary => 0,
-            Dataflow::WeightStationary => c
-                .array
-                .acc_depth
-                .map(|d| d as usize)
-                .unwrap_or_else(|| (rows + cols).next_power_of_two()),
+            Dataflow::WeightStationary => {
+                c.array.acc_depth.map(|d| d as usize).unwrap_or_else(|| (rows + cols).next_power_of_two())
+            }
         };
         Params {
             name: c.name.clone(),

@@ -81,9 +81,8 @@ impl Config {
     /// Reads, parses and validates a config file. Every problem found is returned at once.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![ConfigError::new(&file, "", "", format!("cannot read: {e}"))])
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigErrors(vec![ConfigError::new(&file, "", "", format!("cannot read: {e}"))]))?;
         Config::parse(&file, &text)
     }
 

@@ -52,12 +52,7 @@ impl Checker<'_> {
     }
 
     fn range(&mut self, key: &str, value: u32, lo: u32, hi: u32) {
-        self.require(
-            (lo..=hi).contains(&value),
-            key,
-            value,
-            &format!("must be between {lo} and {hi}"),
-        );
+        self.require((lo..=hi).contains(&value), key, value, &format!("must be between {lo} and {hi}"));
     }
 }
 
@@ -84,9 +79,7 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             acc >= product && acc <= 64,
             "pe.acc_bits",
             acc,
-            &format!(
-                "must be between weight_bits + act_bits ({product}) and 64, so that one product fits"
-            ),
+            &format!("must be between weight_bits + act_bits ({product}) and 64, so that one product fits"),
         );
     }
     match (c.array.dataflow, c.array.acc_depth) {
@@ -117,7 +110,12 @@ pub(super) fn from_toml_error(file: &str, text: &str, e: &toml::de::Error) -> su
     let message = e.message().trim().replace('\n', " ");
     let err = match e.span() {
         // An empty span at the start (a missing field) or one over several lines names no place.
-        Some(span) if span.start == 0 && text.get(span.clone()).is_none_or(|t| t.trim().is_empty() || t.trim_end().contains('\n')) => {
+        Some(span)
+            if span.start == 0
+                && text
+                    .get(span.clone())
+                    .is_none_or(|t| t.trim().is_empty() || t.trim_end().contains('\n')) =>
+        {
             ConfigError::new(file, "", "", message)
         }
         Some(span) => {

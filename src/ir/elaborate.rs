@@ -1,6 +1,6 @@
 //! Config -> IR: the PE module's ports and the grid of PE instances with their nets.
 
-use super::{Dir, DesignIr, ModuleDef, PortDef};
+use super::{DesignIr, Dir, ModuleDef, PortDef};
 use crate::config::{Dataflow, Params};
 use petgraph::graph::NodeIndex;
 
@@ -67,9 +67,8 @@ pub fn elaborate(p: &Params) -> DesignIr {
     let width = |name: &str| pe_def.port(name).map(|d| d.width).expect("PE port exists");
     let (a_w, b_w, acc_w) = (width("a_in"), p.weight_bits, p.acc_bits);
     let pe = ir.add_module(pe_def);
-    let grid: Vec<Vec<NodeIndex>> = (0..p.rows)
-        .map(|r| (0..p.cols).map(|c| ir.instance(names::pe(r, c), pe)).collect())
-        .collect();
+    let grid: Vec<Vec<NodeIndex>> =
+        (0..p.rows).map(|r| (0..p.cols).map(|c| ir.instance(names::pe(r, c), pe)).collect()).collect();
     let tag = match p.dataflow {
         Dataflow::OutputStationary => "last",
         Dataflow::WeightStationary => "first",

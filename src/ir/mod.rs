@@ -97,8 +97,19 @@ impl DesignIr {
     }
 
     /// Connects `from.from_port` (None for a source) to `to.to_port` (None for a sink).
-    pub fn connect(&mut self, from: NodeIndex, from_port: Option<&str>, to: NodeIndex, to_port: Option<&str>, width: u32) {
-        self.graph.add_edge(from, to, Net { from: from_port.map(Into::into), to: to_port.map(Into::into), width });
+    pub fn connect(
+        &mut self,
+        from: NodeIndex,
+        from_port: Option<&str>,
+        to: NodeIndex,
+        to_port: Option<&str>,
+        width: u32,
+    ) {
+        self.graph.add_edge(
+            from,
+            to,
+            Net { from: from_port.map(Into::into), to: to_port.map(Into::into), width },
+        );
     }
 
     pub fn node_name(&self, n: NodeIndex) -> &str {
@@ -152,21 +163,28 @@ impl DesignIr {
     pub fn check(&self) -> Result<(), Vec<IrError>> {
         let mut errors = Vec::new();
         for (node, name, def) in self.instances() {
-            for port in def.ports.iter().filter(|p| p.dir == Dir::Input && p.name != "clk" && p.name != "rst") {
+            for port in def.ports.iter().filter(|p| p.dir == Dir::Input && p.name != "clk" && p.name != "rst")
+            {
                 let drivers: Vec<_> = self
                     .graph
                     .edges_directed(node, Direction::Incoming)
                     .filter(|e| e.weight().to.as_deref() == Some(port.name.as_str()))
                     .collect();
                 if drivers.len() != 1 {
-                    errors.push(IrError::Drivers { instance: name.into(), port: port.name.clone(), drivers: drivers.len() });
+                    errors.push(IrError::Drivers {
+                        instance: name.into(),
+                        port: port.name.clone(),
+                        drivers: drivers.len(),
+                    });
                 }
             }
         }
         for edge in self.graph.edge_references() {
             let net = edge.weight();
             for (node, port) in [(edge.source(), &net.from), (edge.target(), &net.to)] {
-                let (Node::Instance { name, module }, Some(port)) = (&self.graph[node], port) else { continue };
+                let (Node::Instance { name, module }, Some(port)) = (&self.graph[node], port) else {
+                    continue;
+                };
                 match self.modules[*module].port(port) {
                     None => errors.push(IrError::NoPort { instance: name.clone(), port: port.clone() }),
                     Some(def) if def.width != net.width => errors.push(IrError::Width {
@@ -203,7 +221,13 @@ impl DesignIr {
 
 impl fmt::Display for DesignIr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} modules, {} nodes, {} nets", self.modules.len(), self.graph.node_count(), self.graph.edge_count())
+        write!(
+            f,
+            "{} modules, {} nodes, {} nets",
+            self.modules.len(),
+            self.graph.node_count(),
+            self.graph.edge_count()
+        )
     }
 }
 
@@ -247,7 +271,10 @@ mod tests {
         let mut ir = DesignIr::default();
         let comb = ir.add_module(ModuleDef {
             name: "buf".into(),
-            ports: vec![PortDef { name: "i".into(), dir: Dir::Input, width: 1 }, PortDef { name: "o".into(), dir: Dir::Output, width: 1 }],
+            ports: vec![
+                PortDef { name: "i".into(), dir: Dir::Input, width: 1 },
+                PortDef { name: "o".into(), dir: Dir::Output, width: 1 },
+            ],
             registered: false,
         });
         let (x, y) = (ir.instance("x".into(), comb), ir.instance("y".into(), comb));

@@ -62,7 +62,8 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
                     let a_lanes: Vec<i64> = (0..rows).map(|r| at(a, row, k0 + r)).collect();
                     let sums: Vec<i64> = (0..cols)
                         .map(|c| {
-                            let column = (0..rows).fold(0, |psum, r| mac(psum, a_lanes[r], weights[r][c], p.acc_bits));
+                            let column =
+                                (0..rows).fold(0, |psum, r| mac(psum, a_lanes[r], weights[r][c], p.acc_bits));
                             if accumulate {
                                 acc_add(acc_buf[i][c], column, p.acc_bits)
                             } else {

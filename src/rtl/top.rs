@@ -55,7 +55,8 @@ fn signal(name: String, width: u32, src: String, reset: bool) -> Signal {
 }
 
 fn pipeline(comment: String, depth: usize, signals: Vec<Signal>) -> Pipeline {
-    let mut line = Pipeline { comment, stages: vec![], reset_stages: vec![], data_stages: vec![], outputs: vec![] };
+    let mut line =
+        Pipeline { comment, stages: vec![], reset_stages: vec![], data_stages: vec![], outputs: vec![] };
     for s in signals {
         let mut src = s.src.clone();
         for d in 1..=depth {
@@ -126,21 +127,51 @@ fn port_views(p: &Params) -> Vec<PortView> {
     let iface = Interface::of(p);
     let mut ports = vec![
         PortView { dir: "input  wire", decl: String::new(), name: "clk".into(), comment: String::new() },
-        PortView { dir: "input  wire", decl: String::new(), name: "rst".into(), comment: "synchronous, active high".into() },
+        PortView {
+            dir: "input  wire",
+            decl: String::new(),
+            name: "rst".into(),
+            comment: "synchronous, active high".into(),
+        },
     ];
     for ch in &iface.inputs {
-        ports.push(PortView { dir: "input  wire", decl: String::new(), name: ch.valid.clone(), comment: String::new() });
+        ports.push(PortView {
+            dir: "input  wire",
+            decl: String::new(),
+            name: ch.valid.clone(),
+            comment: String::new(),
+        });
         if let Some(ready) = &ch.ready {
-            ports.push(PortView { dir: "output wire", decl: String::new(), name: ready.clone(), comment: String::new() });
+            ports.push(PortView {
+                dir: "output wire",
+                decl: String::new(),
+                name: ready.clone(),
+                comment: String::new(),
+            });
         }
         for f in &ch.fields {
-            ports.push(PortView { dir: "input  wire", decl: decl(f.width()), name: f.port.clone(), comment: f.meaning.clone() });
+            ports.push(PortView {
+                dir: "input  wire",
+                decl: decl(f.width()),
+                name: f.port.clone(),
+                comment: f.meaning.clone(),
+            });
         }
     }
     let out = &iface.output;
-    ports.push(PortView { dir: "output reg ", decl: String::new(), name: out.valid.clone(), comment: String::new() });
+    ports.push(PortView {
+        dir: "output reg ",
+        decl: String::new(),
+        name: out.valid.clone(),
+        comment: String::new(),
+    });
     for f in &out.fields {
-        ports.push(PortView { dir: "output reg ", decl: decl(f.width()), name: f.port.clone(), comment: f.meaning.clone() });
+        ports.push(PortView {
+            dir: "output reg ",
+            decl: decl(f.width()),
+            name: f.port.clone(),
+            comment: f.meaning.clone(),
+        });
     }
     ports
 }
@@ -249,7 +280,9 @@ pub fn render_top(tera: &tera::Tera, header: &str, p: &Params, ir: &DesignIr) ->
                 .map(|c| ReadoutColumn {
                     name: format!("readout_c{c}"),
                     expr: (0..p.rows)
-                        .map(|r| format!("({{{}{{row_done[{r}]}}}} & {}_result)", p.acc_bits, names::pe(r, c)))
+                        .map(|r| {
+                            format!("({{{}{{row_done[{r}]}}}} & {}_result)", p.acc_bits, names::pe(r, c))
+                        })
                         .collect::<Vec<_>>()
                         .join("\n        | "),
                 })
@@ -288,7 +321,12 @@ pub fn render_top(tera: &tera::Tera, header: &str, p: &Params, ir: &DesignIr) ->
                 (0..p.cols)
                     .map(|c| signal(names::col(c, "w"), wb, lane("w_data", p.cols, c, wb), false))
                     .chain((0..p.rows).map(|r| {
-                        signal(names::row(r, "w_load"), 1, format!("w_take && (w_row == {})", lit(row_bits, r as u64)), false)
+                        signal(
+                            names::row(r, "w_load"),
+                            1,
+                            format!("w_take && (w_row == {})", lit(row_bits, r as u64)),
+                            false,
+                        )
                     }))
                     .chain([signal("psum_zero".into(), p.acc_bits, lit(p.acc_bits, 0), false)])
                     .collect(),

@@ -23,7 +23,8 @@ pub fn find() -> Result<PathBuf, MissingTool> {
 /// `verilator --version`, e.g. `Verilator 5.006 2023-01-22 rev (Debian 5.006-3)`.
 pub fn version() -> Result<String> {
     let exe = find()?;
-    let out = Command::new(&exe).arg("--version").output().with_context(|| format!("running {}", exe.display()))?;
+    let out =
+        Command::new(&exe).arg("--version").output().with_context(|| format!("running {}", exe.display()))?;
     if !out.status.success() {
         bail!("`verilator --version` failed: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
@@ -73,8 +74,24 @@ const EXE: &str = "accelc_tb";
 
 fn build_args(top: &str) -> Vec<String> {
     [
-        "--cc", "--exe", "--build", "-O2", "--trace", "-j", "2", "-Wno-fatal", "--top-module", top, "--prefix",
-        CLASS, "-Mdir", "obj_dir", "-o", EXE, "-CFLAGS", "-I..",
+        "--cc",
+        "--exe",
+        "--build",
+        "-O2",
+        "--trace",
+        "-j",
+        "2",
+        "-Wno-fatal",
+        "--top-module",
+        top,
+        "--prefix",
+        CLASS,
+        "-Mdir",
+        "obj_dir",
+        "-o",
+        EXE,
+        "-CFLAGS",
+        "-I..",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -138,7 +155,10 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
     }
     write("tb_top.cpp", src.tb_cpp)?;
     let mut cmd = Command::new(&exe_tool);
-    cmd.current_dir(&tmp).args(build_args(src.top)).args(src.verilog.iter().map(|(n, _)| *n)).arg("tb_top.cpp");
+    cmd.current_dir(&tmp)
+        .args(build_args(src.top))
+        .args(src.verilog.iter().map(|(n, _)| *n))
+        .arg("tb_top.cpp");
     let out = cmd.output().with_context(|| format!("running verilator in {}", tmp.display()))?;
     let log = format!(
         "$ verilator {}\n{}{}",
@@ -148,7 +168,8 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
     );
     std::fs::write(tmp.join("build.log"), &log)?;
     if !out.status.success() || !tmp.join("obj_dir").join(EXE).is_file() {
-        let tail: Vec<&str> = log.lines().filter(|l| l.contains("rror") || l.starts_with('%')).take(20).collect();
+        let tail: Vec<&str> =
+            log.lines().filter(|l| l.contains("rror") || l.starts_with('%')).take(20).collect();
         let failed = root.join(format!("{}-{hash}.failed", src.name));
         let _ = std::fs::remove_dir_all(&failed);
         let _ = std::fs::rename(&tmp, &failed);

@@ -49,7 +49,9 @@ pub fn compare(iface: &Interface, expected: &Trace, got: &Trace) -> Vec<String> 
                     diffs.push(format!("out beat {i} (model edge {we}): {}", what.join("; ")));
                 }
             }
-            (Some((we, wf)), None) => diffs.push(format!("out beat {i}: missing (model edge {we}, lanes {wf:?})")),
+            (Some((we, wf)), None) => {
+                diffs.push(format!("out beat {i}: missing (model edge {we}, lanes {wf:?})"))
+            }
             (None, Some((ge, gf))) => diffs.push(format!("out beat {i}: extra, at edge {ge}, lanes {gf:?}")),
             (None, None) => unreachable!(),
         }

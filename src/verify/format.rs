@@ -109,7 +109,8 @@ pub fn stimulus_text(iface: &Interface, run: &GemmRun) -> String {
         assert_eq!(ch.name, trace.name, "model channels follow the interface");
         writeln!(s, "channel {} {} {}", ch.name, ch.fields.len(), trace.beats.len()).unwrap();
         for beat in &trace.beats {
-            let words: Vec<String> = ch.fields.iter().zip(&beat.fields).map(|(f, l)| pack_field(f, l)).collect();
+            let words: Vec<String> =
+                ch.fields.iter().zip(&beat.fields).map(|(f, l)| pack_field(f, l)).collect();
             writeln!(s, "{}", words.join(" ")).unwrap();
         }
     }
@@ -133,7 +134,10 @@ pub fn parse_stimulus(iface: &Interface, text: &str) -> Result<(usize, Vec<Vec<B
         let (no, head) = lines.next().with_context(|| format!("no block for channel {}", ch.name))?;
         let parts: Vec<&str> = head.split_whitespace().collect();
         ensure!(
-            parts.len() == 4 && parts[0] == "channel" && parts[1] == ch.name && parts[2] == ch.fields.len().to_string(),
+            parts.len() == 4
+                && parts[0] == "channel"
+                && parts[1] == ch.name
+                && parts[2] == ch.fields.len().to_string(),
             "line {}: expected `channel {} {} <beats>`, got {head:?}",
             no + 1,
             ch.name,
@@ -197,7 +201,8 @@ impl Trace {
             }
         }
         for (edge, fields) in &self.outputs {
-            let words: Vec<String> = iface.output.fields.iter().zip(fields).map(|(f, l)| pack_field(f, l)).collect();
+            let words: Vec<String> =
+                iface.output.fields.iter().zip(fields).map(|(f, l)| pack_field(f, l)).collect();
             writeln!(s, "out {edge} {}", words.join(" ")).unwrap();
         }
         writeln!(s, "end {} {}", self.status, self.edges).unwrap();
@@ -218,8 +223,13 @@ impl Trace {
                 "taken" => {
                     let p: Vec<&str> = rest.split_whitespace().collect();
                     ensure!(p.len() == 3, "{}: want `taken CHANNEL BEAT EDGE`", ctx());
-                    let ch = iface.inputs.iter().position(|c| c.name == p[0]).with_context(|| format!("{}: no channel {}", ctx(), p[0]))?;
-                    let (beat, edge): (usize, u64) = (p[1].parse().with_context(ctx)?, p[2].parse().with_context(ctx)?);
+                    let ch = iface
+                        .inputs
+                        .iter()
+                        .position(|c| c.name == p[0])
+                        .with_context(|| format!("{}: no channel {}", ctx(), p[0]))?;
+                    let (beat, edge): (usize, u64) =
+                        (p[1].parse().with_context(ctx)?, p[2].parse().with_context(ctx)?);
                     ensure!(beat == t.taken[ch].len(), "{}: beats of a channel are listed in order", ctx());
                     t.taken[ch].push(edge);
                 }

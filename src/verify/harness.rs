@@ -54,7 +54,10 @@ struct TbView {
 }
 
 fn fields(fs: &[crate::interface::Field]) -> Vec<FieldView> {
-    fs.iter().enumerate().map(|(index, f)| FieldView { index, port: f.port.clone(), width: f.width() }).collect()
+    fs.iter()
+        .enumerate()
+        .map(|(index, f)| FieldView { index, port: f.port.clone(), width: f.width() })
+        .collect()
 }
 
 /// Renders the C++ testbench of a design whose top has the interface `iface`.
@@ -102,7 +105,12 @@ pub fn verilog_sources(design: &Design) -> Vec<(&str, &str)> {
 }
 
 /// Builds (or reuses) the testbench of `design` under `build_root`.
-pub fn build(p: &Params, design: &Design, iface: &Interface, build_root: &Path) -> Result<(Testbench, String)> {
+pub fn build(
+    p: &Params,
+    design: &Design,
+    iface: &Interface,
+    build_root: &Path,
+) -> Result<(Testbench, String)> {
     let tb_cpp = render_tb(p, &design.top, iface)?;
     let src = TestbenchSources {
         name: &p.name,

@@ -156,7 +156,12 @@ struct Bench<'a> {
 }
 
 impl<'a> Bench<'a> {
-    fn new(config: &'a Config, design: &'a Design, origin: Origin, opts: &'a VerifyOptions) -> Result<Bench<'a>> {
+    fn new(
+        config: &'a Config,
+        design: &'a Design,
+        origin: Origin,
+        opts: &'a VerifyOptions,
+    ) -> Result<Bench<'a>> {
         let params = config.params();
         let iface = Interface::of(&params);
         let (tb, _) = harness::build(&params, design, &iface, &opts.out_root.join(".build"))?;
@@ -173,7 +178,14 @@ impl<'a> Bench<'a> {
         std::fs::write(work.join("expected.txt"), expected.to_text(&self.iface))?;
         let limits = Limits::for_run(&self.params, run.cycles);
         let vcd_path = work.join("trace.vcd");
-        let out = harness::run(&self.tb, &self.iface, &stim, &work.join("got.txt"), limits, vcd.then_some(vcd_path.as_path()))?;
+        let out = harness::run(
+            &self.tb,
+            &self.iface,
+            &stim,
+            &work.join("got.txt"),
+            limits,
+            vcd.then_some(vcd_path.as_path()),
+        )?;
         let (got, mismatches) = match out.trace {
             Ok(got) => {
                 let m = compare::compare(&self.iface, &expected, &got);
@@ -188,7 +200,8 @@ impl<'a> Bench<'a> {
         let name = &self.params.name;
         let mut results = Vec::with_capacity(cases);
         // Per process, so that two runs of the same config and seed do not share files.
-        let work_root = self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}-{}", std::process::id()));
+        let work_root =
+            self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}-{}", std::process::id()));
         if self.opts.keep && self.opts.progress {
             println!("verify {name}: case folders kept under {}", work_root.display());
         }
@@ -245,7 +258,9 @@ impl<'a> Bench<'a> {
         let _ = std::fs::remove_dir_all(dir);
         // Re-run with a VCD trace into the folder itself: stimulus, expected, got and trace.vcd.
         let r = self.run_case(&case.a, &case.b, dir, true)?;
-        let w = |name: &str, text: &str| std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"));
+        let w = |name: &str, text: &str| {
+            std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"))
+        };
         w("config.toml", &toml::to_string(self.config).context("serializing the config")?)?;
         ndarray_npy::write_npy(dir.join("a.npy"), &case.a).context("writing a.npy")?;
         ndarray_npy::write_npy(dir.join("b.npy"), &case.b).context("writing b.npy")?;
@@ -342,7 +357,12 @@ pub fn verify_config(config: &Config, cases: usize, seed: u64) -> Result<VerifyR
     verify_config_with(config, cases, seed, &VerifyOptions::default())
 }
 
-pub fn verify_config_with(config: &Config, cases: usize, seed: u64, opts: &VerifyOptions) -> Result<VerifyReport> {
+pub fn verify_config_with(
+    config: &Config,
+    cases: usize,
+    seed: u64,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
     let design = crate::rtl::generate(config).context("generating the RTL to verify")?;
     verify_design(config, &design, Origin::Generated, cases, seed, opts)
 }
@@ -396,7 +416,9 @@ pub struct ReplayReport {
 /// Re-runs a failure folder's case: the model on its a.npy/b.npy, the testbench (rebuilt or from the
 /// cache) on the stimulus; rewrites expected.txt, got.txt and trace.vcd in the folder.
 pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayReport> {
-    let bad = |what: &str, e: &dyn std::fmt::Display| crate::cli::BadInput(format!("{}: {what}: {e}", dir.display()));
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        crate::cli::BadInput(format!("{}: {what}: {e}", dir.display()))
+    };
     let info: CaseInfo = serde_json::from_str(
         &std::fs::read_to_string(dir.join("case.json")).map_err(|e| bad("case.json", &e))?,
     )
@@ -405,7 +427,8 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
     let a: Matrix = ndarray_npy::read_npy(dir.join("a.npy")).map_err(|e| bad("a.npy", &e))?;
     let b: Matrix = ndarray_npy::read_npy(dir.join("b.npy")).map_err(|e| bad("b.npy", &e))?;
     let design = if info.origin == Origin::Generated && !saved_rtl {
-        crate::rtl::generate(&config).context("regenerating the RTL (use --saved-rtl to run the saved one)")?
+        crate::rtl::generate(&config)
+            .context("regenerating the RTL (use --saved-rtl to run the saved one)")?
     } else {
         let mut files = Vec::new();
         for name in &info.verilog {

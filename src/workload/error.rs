@@ -5,16 +5,11 @@ use std::path::PathBuf;
 /// An error loading a network's layers. The message names the file (and the layer, where there is one).
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadError {
-    #[error(
-        "network name {name:?} is not valid: use letters, digits, '_', '-' and '.' only (no path)"
-    )]
+    #[error("network name {name:?} is not valid: use letters, digits, '_', '-' and '.' only (no path)")]
     BadNetworkName { name: String },
 
     #[error("{}: no such network: the manifest is missing (shipped networks: {})", path.display(), available.join(", "))]
-    UnknownNetwork {
-        path: PathBuf,
-        available: Vec<String>,
-    },
+    UnknownNetwork { path: PathBuf, available: Vec<String> },
 
     #[error("{}: cannot read: {source}", path.display())]
     Io {
@@ -34,11 +29,7 @@ pub enum WorkloadError {
     BadManifest { path: PathBuf, rule: String },
 
     #[error("{}: layer {layer}: {rule}", path.display())]
-    BadLayer {
-        path: PathBuf,
-        layer: String,
-        rule: String,
-    },
+    BadLayer { path: PathBuf, layer: String, rule: String },
 
     #[error("{}: not a float32 .npy file this loader can read: {source}", path.display())]
     Npy {
@@ -48,20 +39,10 @@ pub enum WorkloadError {
     },
 
     #[error("{}: layer {layer}: the file holds shape {found:?}, the manifest says {expected:?}", path.display())]
-    ShapeMismatch {
-        path: PathBuf,
-        layer: String,
-        expected: Vec<usize>,
-        found: Vec<usize>,
-    },
+    ShapeMismatch { path: PathBuf, layer: String, expected: Vec<usize>, found: Vec<usize> },
 
     #[error("{}: layer {layer}: element {index} is not finite ({value})", path.display())]
-    NonFinite {
-        path: PathBuf,
-        layer: String,
-        index: usize,
-        value: f32,
-    },
+    NonFinite { path: PathBuf, layer: String, index: usize, value: f32 },
 
     #[error("bits = {bits}: must be between 2 and 32")]
     BadBits { bits: u32 },

@@ -85,9 +85,7 @@ impl Default for WeightStore {
 impl WeightStore {
     /// A store rooted at `data_dir` (the folder that holds `weights/`), e.g. `../shared/data`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-        }
+        Self { data_dir: data_dir.into() }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -96,10 +94,7 @@ impl WeightStore {
 
     /// The manifest path of network `name`.
     pub fn manifest_path(&self, name: &str) -> PathBuf {
-        self.data_dir
-            .join("weights")
-            .join(name)
-            .join("manifest.json")
+        self.data_dir.join("weights").join(name).join("manifest.json")
     }
 
     /// Names of the networks in the store (folders under `weights/` that hold a manifest), sorted.
@@ -122,37 +117,22 @@ impl WeightStore {
         let valid = !name.is_empty()
             && name != "."
             && name != ".."
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
-            return Err(WorkloadError::BadNetworkName {
-                name: name.to_string(),
-            });
+            return Err(WorkloadError::BadNetworkName { name: name.to_string() });
         }
         let path = self.manifest_path(name);
         if !path.is_file() {
-            return Err(WorkloadError::UnknownNetwork {
-                path,
-                available: self.networks(),
-            });
+            return Err(WorkloadError::UnknownNetwork { path, available: self.networks() });
         }
-        let text = std::fs::read_to_string(&path).map_err(|source| WorkloadError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|source| WorkloadError::Manifest {
-                path: path.clone(),
-                source,
-            })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| WorkloadError::Io { path: path.clone(), source })?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|source| WorkloadError::Manifest { path: path.clone(), source })?;
         if manifest.model != name {
             return Err(WorkloadError::BadManifest {
                 path,
-                rule: format!(
-                    "model = {:?}: must be the folder's name {name:?}",
-                    manifest.model
-                ),
+                rule: format!("model = {:?}: must be the folder's name {name:?}", manifest.model),
             });
         }
         if manifest.num_layers != manifest.layers.len() {
@@ -165,15 +145,8 @@ impl WeightStore {
                 ),
             });
         }
-        let dir = path
-            .parent()
-            .expect("a manifest path has a parent")
-            .to_path_buf();
-        manifest
-            .layers
-            .into_iter()
-            .map(|row| row.load(name, &dir, &path))
-            .collect()
+        let dir = path.parent().expect("a manifest path has a parent").to_path_buf();
+        manifest.layers.into_iter().map(|row| row.load(name, &dir, &path)).collect()
     }
 }
 
@@ -217,10 +190,7 @@ impl LayerRow {
             rule,
         };
         if self.dtype != "float32" {
-            return Err(bad(format!(
-                "dtype = {:?}: must be \"float32\"",
-                self.dtype
-            )));
+            return Err(bad(format!("dtype = {:?}: must be \"float32\"", self.dtype)));
         }
         let want_layout = match self.op {
             Op::Conv | Op::ConvTranspose => "OIHW",
@@ -250,9 +220,7 @@ impl LayerRow {
         }
         for f in std::iter::once(&self.file).chain(self.bias_file.iter()) {
             if f.contains('/') || f.contains('\\') || f.starts_with('.') {
-                return Err(bad(format!(
-                    "file {f:?}: must be a plain file name in the manifest's folder"
-                )));
+                return Err(bad(format!("file {f:?}: must be a plain file name in the manifest's folder")));
             }
         }
         let shape: [usize; 4] = match self.shape[..] {
@@ -315,24 +283,16 @@ impl LayerRow {
 }
 
 fn read_f32(path: &Path) -> Result<ArrayD<f32>> {
-    let f = File::open(path).map_err(|source| WorkloadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ArrayD::<f32>::read_npy(BufReader::new(f)).map_err(|source| WorkloadError::Npy {
-        path: path.to_path_buf(),
-        source,
-    })
+    let f = File::open(path).map_err(|source| WorkloadError::Io { path: path.to_path_buf(), source })?;
+    ArrayD::<f32>::read_npy(BufReader::new(f))
+        .map_err(|source| WorkloadError::Npy { path: path.to_path_buf(), source })
 }
 
 fn check_finite(a: &ArrayD<f32>, path: &Path, layer: &str) -> Result<()> {
     match a.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         None => Ok(()),
-        Some((index, &value)) => Err(WorkloadError::NonFinite {
-            path: path.to_path_buf(),
-            layer: layer.to_string(),
-            index,
-            value,
-        }),
+        Some((index, &value)) => {
+            Err(WorkloadError::NonFinite { path: path.to_path_buf(), layer: layer.to_string(), index, value })
+        }
     }
 }

@@ -16,8 +16,7 @@ mod quantize;
 pub use error::{Result, WorkloadError};
 pub use layer::{load_network, Layer, Op, WeightStore};
 pub use quantize::{
-    gemm_b_matrix, magnitude_zero_bits, qmax, quantize_symmetric, quantize_with_scale,
-    quantized_b_matrix,
+    gemm_b_matrix, magnitude_zero_bits, qmax, quantize_symmetric, quantize_with_scale, quantized_b_matrix,
 };
 
 use ndarray::Array2;
@@ -33,12 +32,7 @@ pub fn shipped_layers() -> Result<&'static [Layer]> {
     let store = WeightStore::default();
     let mut all = Vec::new();
     for net in store.networks() {
-        all.extend(
-            store
-                .load_network(&net)?
-                .into_iter()
-                .filter(|l| !l.depthwise),
-        );
+        all.extend(store.load_network(&net)?.into_iter().filter(|l| !l.depthwise));
     }
     if all.is_empty() {
         return Err(WorkloadError::NoLayers);
@@ -68,24 +62,16 @@ pub fn try_real_weight_matrix(k: usize, n: usize, bits: u32, seed: u64) -> Resul
         return Err(WorkloadError::BadBits { bits });
     }
     let layers = shipped_layers()?;
-    let covering: Vec<&Layer> = layers
-        .iter()
-        .filter(|l| l.reduction_len() >= k && l.out_channels() >= n)
-        .collect();
-    let pool: Vec<&Layer> = if covering.is_empty() {
-        layers.iter().collect()
-    } else {
-        covering
-    };
+    let covering: Vec<&Layer> =
+        layers.iter().filter(|l| l.reduction_len() >= k && l.out_channels() >= n).collect();
+    let pool: Vec<&Layer> = if covering.is_empty() { layers.iter().collect() } else { covering };
     let mut state = seed;
     let layer = pool[(splitmix64(&mut state) % pool.len() as u64) as usize];
     let b = gemm_b_matrix(layer, bits);
     let (kk, nn) = b.dim();
     let r0 = (splitmix64(&mut state) % kk as u64) as usize;
     let c0 = (splitmix64(&mut state) % nn as u64) as usize;
-    Ok(Array2::from_shape_fn((k, n), |(i, j)| {
-        b[((r0 + i) % kk, (c0 + j) % nn)]
-    }))
+    Ok(Array2::from_shape_fn((k, n), |(i, j)| b[((r0 + i) % kk, (c0 + j) % nn)]))
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a fixed, portable generator, so seeds mean the same everywhere.

@@ -9,10 +9,7 @@ use ndarray::{Array, Array2, ArrayRef, Dimension};
 /// # Panics
 /// If `bits` is not in `2..=32`.
 pub fn qmax(bits: u32) -> i64 {
-    assert!(
-        (2..=32).contains(&bits),
-        "bits = {bits}: must be between 2 and 32"
-    );
+    assert!((2..=32).contains(&bits), "bits = {bits}: must be between 2 and 32");
     (1i64 << (bits - 1)) - 1
 }
 
@@ -29,14 +26,9 @@ pub fn qmax(bits: u32) -> i64 {
 ///
 /// # Panics
 /// If `bits` is not in `2..=32`.
-pub fn quantize_symmetric<D: Dimension>(
-    weights: &ArrayRef<f32, D>,
-    bits: u32,
-) -> (Array<i64, D>, f64) {
+pub fn quantize_symmetric<D: Dimension>(weights: &ArrayRef<f32, D>, bits: u32) -> (Array<i64, D>, f64) {
     let qmax = qmax(bits);
-    let absmax = weights
-        .iter()
-        .fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
+    let absmax = weights.iter().fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
     if absmax == 0.0 {
         return (weights.mapv(|_| 0), 0.0);
     }
@@ -49,16 +41,9 @@ pub fn quantize_symmetric<D: Dimension>(
 ///
 /// # Panics
 /// If `bits` is not in `2..=32`, or `scale` is not finite and positive.
-pub fn quantize_with_scale<D: Dimension>(
-    weights: &ArrayRef<f32, D>,
-    scale: f64,
-    bits: u32,
-) -> Array<i64, D> {
+pub fn quantize_with_scale<D: Dimension>(weights: &ArrayRef<f32, D>, scale: f64, bits: u32) -> Array<i64, D> {
     let qmax = qmax(bits);
-    assert!(
-        scale.is_finite() && scale > 0.0,
-        "scale = {scale}: must be finite and positive"
-    );
+    assert!(scale.is_finite() && scale > 0.0, "scale = {scale}: must be finite and positive");
     // `as i64` saturates out-of-range floats (and maps NaN to 0) before the clamp.
     weights.mapv(|w| ((f64::from(w) / scale).round() as i64).clamp(-qmax, qmax))
 }
@@ -71,9 +56,7 @@ pub fn quantize_with_scale<D: Dimension>(
 pub fn quantized_b_matrix(layer: &Layer, bits: u32) -> (Array2<i64>, f64) {
     let (q, scale) = quantize_symmetric(&layer.weights, bits);
     let (k, n) = (layer.reduction_len(), layer.out_channels());
-    let q = q
-        .into_shape_with_order((n, k))
-        .expect("OIHW weights are stored in standard layout");
+    let q = q.into_shape_with_order((n, k)).expect("OIHW weights are stored in standard layout");
     (q.t().as_standard_layout().into_owned(), scale)
 }
 
@@ -93,10 +76,7 @@ pub fn magnitude_zero_bits<'a>(values: impl IntoIterator<Item = &'a i64>, bits: 
     let mag_bits = u64::from(bits - 1);
     let (mut ones, mut count) = (0u64, 0u64);
     for &v in values {
-        assert!(
-            v.abs() <= qmax,
-            "value {v} does not fit {bits}-bit sign-magnitude"
-        );
+        assert!(v.abs() <= qmax, "value {v} does not fit {bits}-bit sign-magnitude");
         ones += u64::from(v.unsigned_abs().count_ones());
         count += 1;
     }
