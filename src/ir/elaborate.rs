@@ -61,6 +61,8 @@ pub fn pe_module(p: &Params) -> ModuleDef {
 
 /// Elaborates the top's PE grid. A and its tags flow right along rows; B flows down (OS) or partial
 /// sums flow down and weights are broadcast per row and column (WS).
+// Grid wiring reads best with explicit (r, c) indices.
+#[allow(clippy::needless_range_loop)]
 pub fn elaborate(p: &Params) -> DesignIr {
     let mut ir = DesignIr::default();
     let pe_def = pe_module(p);
