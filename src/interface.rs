@@ -1,7 +1,7 @@
 //! The streaming interface of a generated top: which channels it has, their ports, widths and meaning.
 //! One description serves the RTL views, the manifest, the model's beat streams and the testbench.
 
-use crate::config::{Dataflow, Params};
+use crate::config::{Dataflow, Params, SacParams};
 use serde::Serialize;
 
 /// One data port of a channel: `lanes` signed values of `lane_bits` each, lane 0 in the low bits.
@@ -64,6 +64,9 @@ impl Interface {
                 .to_string(),
             "Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.".to_string(),
         ];
+        if let Some(sac) = &p.sac {
+            return Interface::sac(p, sac, out, common.to_vec());
+        }
         match p.dataflow {
             Dataflow::OutputStationary => Interface {
                 inputs: vec![Channel {
@@ -136,5 +139,61 @@ impl Interface {
                     .collect(),
             },
         }
+    }
+}
+
+impl Interface {
+    /// SAC array: one activation channel (a group of KS activations for every row per beat) and one
+    /// kneaded-word channel per column.
+    fn sac(p: &Params, sac: &SacParams, output: Channel, common: Vec<String>) -> Interface {
+        let mut inputs = vec![Channel {
+            name: "a".into(),
+            valid: "a_valid".into(),
+            ready: Some("a_ready".into()),
+            fields: vec![Field::new(
+                "a_data",
+                p.rows * sac.ks,
+                p.act_bits,
+                "one activation group for every row: lane r*KS + i is A[m0+r][g*KS + i]",
+            )],
+        }];
+        for c in 0..p.cols {
+            inputs.push(Channel {
+                name: format!("w{c}"),
+                valid: format!("w{c}_valid"),
+                ready: Some(format!("w{c}_ready")),
+                fields: vec![
+                    Field::new(
+                        &format!("w{c}_word"),
+                        sac.positions,
+                        sac.slot_bits,
+                        "a kneaded word for column c: slot p = {valid (bit 0), negative (bit 1), activation index}",
+                    ),
+                    Field::new(&format!("w{c}_group_end"), 1, 1, "1 on the last word of a kneading group"),
+                    Field::new(&format!("w{c}_fold_end"), 1, 1, "1 on the last word of the fold's last group"),
+                ],
+            });
+        }
+        let protocol = common
+            .into_iter()
+            .chain([
+                format!(
+                    "A fold computes one rows x cols output tile over G = ceil(K / {}) kneading groups: G beats on `a` \
+                     and, on every `w<c>`, the kneaded words of B[:, n0+c] group by group (an all-zero group is \
+                     one empty word), group_end on each group's last word and fold_end on the fold's last.",
+                    sac.ks
+                ),
+                format!(
+                    "Each row buffers {} activation groups; a column runs ahead of the slowest one by up to that many \
+                     groups, and `a` waits until every column has finished the group in the slot it refills.",
+                    sac.act_groups
+                ),
+                "When every column has finished a fold, its rows leave one per edge (row 0 first), starting \
+                 two edges after the last column's fold_end word; a column waits with its next fold_end word \
+                 until the previous fold's rows have left."
+                    .to_string(),
+            ])
+            .collect();
+        Interface { inputs, output, protocol }
     }
 }

@@ -1,7 +1,7 @@
 //! Parameters derived from a valid config, computed once here so that the RTL views, the model and
 //! the testbench all read the same numbers.
 
-use super::{Config, Dataflow};
+use super::{Config, Dataflow, PeKind, WeightEncoding};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +21,37 @@ pub struct Params {
     /// Output-stationary: the minimum distance in cycles between the last beats of two folds, so that
     /// a fold's results are read out before the next fold overwrites them (max(rows, cols)).
     pub fold_gap: usize,
+    pub kind: PeKind,
+    /// SAC only (None for MAC): kneading and buffering parameters.
+    pub sac: Option<SacParams>,
+}
+
+/// Derived parameters of a SAC array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SacParams {
+    /// KS: weights kneaded together along K.
+    pub ks: usize,
+    pub encoding: WeightEncoding,
+    /// Digit positions of a kneaded word (slots per word).
+    pub positions: usize,
+    /// Bits of an activation index in a slot: log2(KS).
+    pub index_bits: u32,
+    /// Bits of a packed slot: valid, negative, index.
+    pub slot_bits: u32,
+    /// Activation groups buffered per row.
+    pub act_groups: usize,
+}
+
+impl SacParams {
+    pub fn knead_params(&self, weight_bits: u32) -> crate::knead::KneadParams {
+        crate::knead::KneadParams::new(weight_bits, self.ks, self.encoding.knead())
+            .expect("validated kneading parameters")
+    }
+
+    /// Width of segment register p: acc_bits - p, so that (S_p << p) mod 2^acc_bits is exact.
+    pub fn segment_bits(&self, acc_bits: u32, p: usize) -> u32 {
+        acc_bits - p as u32
+    }
 }
 
 /// ceil(log2(n)) for n >= 1.
@@ -56,6 +87,30 @@ impl Params {
             acc_bits,
             acc_depth,
             fold_gap: rows.max(cols),
+            kind: c.pe.kind,
+            sac: (c.pe.kind == PeKind::Sac).then(|| {
+                let ks = c.pe.kneading_stride.unwrap_or(16) as usize;
+                let encoding = c.pe.encoding.unwrap_or(WeightEncoding::SignMagnitude);
+                let positions = crate::knead::digit_positions(c.pe.weight_bits, encoding.knead());
+                let index_bits = clog2(ks as u64);
+                SacParams {
+                    ks,
+                    encoding,
+                    positions,
+                    index_bits,
+                    slot_bits: 2 + index_bits,
+                    act_groups: c.array.act_buffer_groups.unwrap_or(2) as usize,
+                }
+            }),
+        }
+    }
+
+    /// The weights the array accepts: sign-magnitude (SAC) has no -2^(bits-1).
+    pub fn weight_range(&self) -> (i64, i64) {
+        let hi = (1i64 << (self.weight_bits - 1)) - 1;
+        match self.kind {
+            PeKind::Mac => (-hi - 1, hi),
+            PeKind::Sac => (-hi, hi),
         }
     }
 

@@ -4,7 +4,7 @@
 pub mod derive;
 mod validate;
 
-pub use derive::Params;
+pub use derive::{Params, SacParams};
 pub use validate::{ConfigError, ConfigErrors};
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,11 @@ pub struct ArrayConfig {
     /// fold streams. Default: the next power of two >= rows + cols (enough to hide weight loading).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acc_depth: Option<u32>,
+    /// SAC only: activation groups each row buffers (1, 2, 4 or 8). Columns whose kneaded streams are
+    /// shorter run up to this many groups ahead of the slowest column; 1 keeps every column in lockstep
+    /// per group (the slowest column's words set each group's time). Default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act_buffer_groups: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +70,31 @@ pub struct PeConfig {
     /// Longest reduction (K) the default accumulator width is sized for.
     #[serde(default = "default_max_reduction")]
     pub max_reduction: u32,
+    /// SAC only: KS, the weights kneaded together along the reduction axis (a power of two, 2..=64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kneading_stride: Option<u32>,
+    /// SAC only: how weights are split into signed power-of-two digits before kneading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<WeightEncoding>,
+}
+
+/// Digit encoding of SAC weights (see `crate::knead`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightEncoding {
+    /// Tetris: the 1-bits of |w|, each with the weight's sign.
+    SignMagnitude,
+    /// Canonical signed digits (non-adjacent form): fewer nonzero digits, each with its own sign.
+    Csd,
+}
+
+impl WeightEncoding {
+    pub fn knead(self) -> crate::knead::Encoding {
+        match self {
+            WeightEncoding::SignMagnitude => crate::knead::Encoding::SignMagnitude,
+            WeightEncoding::Csd => crate::knead::Encoding::Csd,
+        }
+    }
 }
 
 fn default_max_reduction() -> u32 {
@@ -74,7 +104,10 @@ fn default_max_reduction() -> u32 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeKind {
+    /// Multiply-accumulate.
     Mac,
+    /// Tetris split-and-accumulate over kneaded weights.
+    Sac,
 }
 
 impl Config {

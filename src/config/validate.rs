@@ -1,6 +1,6 @@
 //! Validation: every rule reads like the rule it enforces, and every violation is collected.
 
-use super::{Config, Dataflow};
+use super::{Config, Dataflow, PeKind};
 use std::fmt;
 
 /// One problem in a config: `file: key = value: rule`.
@@ -81,6 +81,39 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             acc,
             &format!("must be between weight_bits + act_bits ({product}) and 64, so that one product fits"),
         );
+    }
+    let sac = c.pe.kind == PeKind::Sac;
+    let sac_only = "only applies to pe.kind = \"sac\"";
+    if sac {
+        ck.require(
+            c.array.dataflow == Dataflow::OutputStationary,
+            "array.dataflow",
+            "\"weight_stationary\"",
+            "pe.kind = \"sac\" needs dataflow = \"output_stationary\" (each SAC unit accumulates one output)",
+        );
+        match c.pe.kneading_stride {
+            Some(ks) => ck.require(
+                ks.is_power_of_two() && (2..=64).contains(&ks),
+                "pe.kneading_stride",
+                ks,
+                "must be a power of two between 2 and 64",
+            ),
+            None => ck.require(false, "pe.kneading_stride", "(missing)", "pe.kind = \"sac\" needs a kneading stride"),
+        }
+        ck.require(c.pe.encoding.is_some(), "pe.encoding", "(missing)", "pe.kind = \"sac\" needs \"sign_magnitude\" or \"csd\"");
+        if let Some(groups) = c.array.act_buffer_groups {
+            ck.require(matches!(groups, 1 | 2 | 4 | 8), "array.act_buffer_groups", groups, "must be 1, 2, 4 or 8");
+        }
+    } else {
+        if let Some(ks) = c.pe.kneading_stride {
+            ck.require(false, "pe.kneading_stride", ks, sac_only);
+        }
+        if let Some(e) = c.pe.encoding {
+            ck.require(false, "pe.encoding", format!("{e:?}"), sac_only);
+        }
+        if let Some(g) = c.array.act_buffer_groups {
+            ck.require(false, "array.act_buffer_groups", g, sac_only);
+        }
     }
     match (c.array.dataflow, c.array.acc_depth) {
         (Dataflow::WeightStationary, Some(depth)) => ck.require(

@@ -2,8 +2,8 @@
 //! schedule. The producer (a host, or the testbench) offers beats back to back; the model says at
 //! which edge each is taken and at which edge each output row leaves.
 
-use super::{os_array, ws_array, Beat, ChannelTrace, OutBeat};
-use crate::config::{Dataflow, Params};
+use super::{os_array, sac_array, ws_array, Beat, ChannelTrace, OutBeat};
+use crate::config::{Dataflow, Params, PeKind};
 use ndarray::Array2;
 
 pub type Matrix = Array2<i64>;
@@ -34,10 +34,12 @@ pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
     assert_eq!(a.ncols(), b.nrows(), "A is MxK and B is KxN");
     assert!(a.nrows() > 0 && a.ncols() > 0 && b.ncols() > 0, "M, N and K must be at least 1");
     assert!(fits(a, p.act_bits), "A holds values wider than act_bits = {}", p.act_bits);
-    assert!(fits(b, p.weight_bits), "B holds values wider than weight_bits = {}", p.weight_bits);
-    let mut run = match p.dataflow {
-        Dataflow::OutputStationary => os_array::run(p, a, b),
-        Dataflow::WeightStationary => ws_array::run(p, a, b),
+    let (w_lo, w_hi) = p.weight_range();
+    assert!(b.iter().all(|&v| (w_lo..=w_hi).contains(&v)), "B holds values outside [{w_lo}, {w_hi}]");
+    let mut run = match (p.kind, p.dataflow) {
+        (PeKind::Sac, _) => sac_array::run(p, a, b),
+        (PeKind::Mac, Dataflow::OutputStationary) => os_array::run(p, a, b),
+        (PeKind::Mac, Dataflow::WeightStationary) => ws_array::run(p, a, b),
     };
     run.cycles = run.outputs.last().map_or(0, |o| o.cycle + 1);
     run

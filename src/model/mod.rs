@@ -9,6 +9,8 @@
 pub mod gemm;
 pub mod mac_unit;
 mod os_array;
+pub mod sac_array;
+pub mod sac_unit;
 mod ws_array;
 
 pub use gemm::{run_gemm, GemmRun, Matrix};

@@ -1,0 +1,169 @@
+//! SAC array (Tetris split-and-accumulate; mirrors `templates/sac_top.v.tera`).
+//!
+//! PE(r, c) is a SAC unit that computes C[m0+r][n0+c] of the current fold. Column c consumes the
+//! kneaded stream of B[:, n0+c] (channel `w{c}`): one word per edge, broadcast down the column; the
+//! kneading groups of KS weights along K each take max(1, words) beats (an all-zero group still takes
+//! one empty beat to move on). Row r's activations come in groups of KS on channel `a` (all rows in one
+//! beat) into a ring of `act_groups` slots per row, shared by the row's PEs. Columns are decoupled:
+//! each has its own slot pointer, and a slot is refilled only when every column has finished it, so a
+//! column with fewer kneaded words runs up to `act_groups` groups ahead of the slowest column instead
+//! of waiting for it every group. A fold's time is then close to its slowest column's total words,
+//! not the sum over groups of the slowest column per group (act_groups = 1 gives the latter).
+//!
+//! Readout: a column's last word of a fold latches each PE's result and sets the column's
+//! `hold_full`; when every column's is set, rows 0..rows-1 leave one per edge through a row
+//! multiplexer and the flags clear with the last row. A column does not take the last word of its next
+//! fold while its flag is still set. Taken edges and output edges follow from stepping these rules one
+//! edge at a time, exactly as the RTL does.
+
+use super::gemm::{at, beat, ceil_div, channel, GemmRun, Matrix};
+use super::sac_unit::SacUnit;
+use super::{Beat, OutBeat};
+use crate::config::Params;
+use crate::knead::{knead_group, KneadParams, KneadedWord, Slot};
+
+/// One beat of a column's kneaded stream.
+struct WordBeat {
+    word: KneadedWord,
+    group_end: bool,
+    fold_end: bool,
+}
+
+/// The kneaded stream of weights `b[k0.., n]` for one fold, group by group.
+fn column_stream(b: &Matrix, n: usize, kp: &KneadParams, out: &mut Vec<WordBeat>) {
+    let k = b.nrows();
+    let groups = ceil_div(k, kp.ks);
+    for g in 0..groups {
+        let weights: Vec<i64> = (g * kp.ks..k.min((g + 1) * kp.ks)).map(|kk| at(b, kk, n)).collect();
+        let group = knead_group(&weights, kp).expect("weights are in the SAC range");
+        let mut words = group.words;
+        if words.is_empty() {
+            words.push(KneadedWord { slots: vec![Slot::EMPTY; kp.positions()] });
+        }
+        let last = words.len() - 1;
+        for (j, word) in words.into_iter().enumerate() {
+            out.push(WordBeat { word, group_end: j == last, fold_end: j == last && g + 1 == groups });
+        }
+    }
+}
+
+fn word_beat(kp: &KneadParams, w: &WordBeat) -> Beat {
+    let layout = kp.layout();
+    let slots = w.word.slots.iter().map(|&s| layout.pack_slot(s).expect("canonical slot") as i64).collect();
+    beat(vec![slots, vec![w.group_end as i64], vec![w.fold_end as i64]])
+}
+
+pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
+    let sac = p.sac.as_ref().expect("a SAC config");
+    let kp = sac.knead_params(p.weight_bits);
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let (rows, cols, ks, ring) = (p.rows, p.cols, sac.ks, sac.act_groups);
+    let groups = ceil_div(k, ks);
+
+    // The producer's streams: activation groups and every column's kneaded words, fold by fold.
+    let mut a_chan = channel("a");
+    let mut act_groups: Vec<Vec<Vec<i64>>> = Vec::new();
+    let mut streams: Vec<Vec<WordBeat>> = (0..cols).map(|_| Vec::new()).collect();
+    let mut tiles = Vec::new();
+    for mt in 0..ceil_div(m, rows) {
+        for nt in 0..ceil_div(n, cols) {
+            let (m0, n0) = (mt * rows, nt * cols);
+            tiles.push((m0, n0));
+            for g in 0..groups {
+                let per_row: Vec<Vec<i64>> =
+                    (0..rows).map(|r| (0..ks).map(|i| at(a, m0 + r, g * ks + i)).collect()).collect();
+                a_chan.beats.push(beat(vec![per_row.concat()]));
+                act_groups.push(per_row);
+            }
+            for (c, stream) in streams.iter_mut().enumerate() {
+                column_stream(b, n0 + c, &kp, stream);
+            }
+        }
+    }
+    let mut w_chans: Vec<_> = (0..cols).map(|c| channel(&format!("w{c}"))).collect();
+    for (chan, stream) in w_chans.iter_mut().zip(&streams) {
+        chan.beats = stream.iter().map(|w| word_beat(&kp, w)).collect();
+    }
+
+    // Step the array one edge at a time.
+    let mut units = vec![vec![SacUnit::new(sac.positions, p.acc_bits); cols]; rows];
+    let mut slot_data: Vec<Vec<Vec<i64>>> = vec![vec![vec![0; ks]; rows]; ring];
+    let mut pending = vec![vec![false; cols]; ring];
+    let (mut load_slot, mut a_next) = (0usize, 0usize);
+    let mut col_slot = vec![0usize; cols];
+    let mut col_next = vec![0usize; cols];
+    let mut hold_full = vec![false; cols];
+    let (mut reading, mut read_row) = (false, 0usize);
+    let mut outputs = Vec::new();
+    let mut c_out = Matrix::zeros((m, n));
+    let total_outputs = tiles.len() * rows;
+    let mut edge = 0u64;
+    while outputs.len() < total_outputs {
+        // Decisions from the state before the edge.
+        let a_take = a_next < act_groups.len() && pending[load_slot].iter().all(|&b| !b);
+        let takes: Vec<bool> = (0..cols)
+            .map(|c| {
+                streams[c].get(col_next[c]).is_some_and(|w| pending[col_slot[c]][c] && !(w.fold_end && hold_full[c]))
+            })
+            .collect();
+        let start = !reading && hold_full.iter().all(|&h| h);
+        let emit = start || reading;
+        let row_sel = if start { 0 } else { read_row };
+
+        // The edge.
+        if emit {
+            let lanes: Vec<i64> = (0..cols).map(|c| units[row_sel][c].result).collect();
+            let (m0, n0) = tiles[outputs.len() / rows];
+            for (c, &v) in lanes.iter().enumerate() {
+                if m0 + row_sel < m && n0 + c < n {
+                    c_out[(m0 + row_sel, n0 + c)] = v;
+                }
+            }
+            outputs.push(OutBeat { cycle: edge + 1, lanes });
+        }
+        let mut cleared = vec![vec![false; cols]; ring];
+        for c in (0..cols).filter(|&c| takes[c]) {
+            let w = &streams[c][col_next[c]];
+            let slot = col_slot[c];
+            for (r, row) in units.iter_mut().enumerate() {
+                row[c].step(&w.word, &slot_data[slot][r], w.fold_end);
+            }
+            if w.group_end {
+                cleared[slot][c] = true;
+                col_slot[c] = (slot + 1) % ring;
+            }
+            if w.fold_end {
+                hold_full[c] = true;
+            }
+            w_chans[c].taken_at.push(edge);
+            col_next[c] += 1;
+        }
+        for (slot, clear) in pending.iter_mut().zip(&cleared) {
+            for (bit, &cl) in slot.iter_mut().zip(clear) {
+                *bit &= !cl;
+            }
+        }
+        if a_take {
+            slot_data[load_slot] = act_groups[a_next].clone();
+            pending[load_slot] = vec![true; cols];
+            load_slot = (load_slot + 1) % ring;
+            a_chan.taken_at.push(edge);
+            a_next += 1;
+        }
+        if emit {
+            if row_sel + 1 == rows {
+                reading = false;
+                hold_full.iter_mut().for_each(|h| *h = false);
+            } else {
+                reading = true;
+                read_row = row_sel + 1;
+            }
+        }
+        edge += 1;
+    }
+    let folds = tiles.len();
+    let mut inputs = vec![a_chan];
+    inputs.extend(w_chans);
+    GemmRun { c: c_out, inputs, outputs, folds, cycles: 0 }
+}
