@@ -17,16 +17,32 @@ pub mod names {
     pub fn col(c: usize, what: &str) -> String {
         format!("col{c}_{what}")
     }
+    /// SAC: the activation group PE(r, c) reads (row r's slot under column c's pointer).
+    pub fn group(r: usize, c: usize) -> String {
+        format!("grp_r{r}_c{c}")
+    }
 }
 
 fn port(name: &str, dir: Dir, width: u32) -> PortDef {
     PortDef { name: name.into(), dir, width }
 }
 
-/// The PE module's interface for the config's dataflow.
+/// The PE module's interface for the config's PE kind and dataflow.
 pub fn pe_module(p: &Params) -> ModuleDef {
     use Dir::{Input as I, Output as O};
     let (a, w, acc) = (p.act_bits, p.weight_bits, p.acc_bits);
+    if let Some(sac) = &p.sac {
+        let ports = vec![
+            port("clk", I, 1),
+            port("rst", I, 1),
+            port("acts", I, sac.ks as u32 * a),
+            port("word", I, sac.positions as u32 * sac.slot_bits),
+            port("take", I, 1),
+            port("fold_end", I, 1),
+            port("result", O, acc),
+        ];
+        return ModuleDef { name: format!("{}_sac_unit", p.name), ports, registered: true };
+    }
     let ports = match p.dataflow {
         Dataflow::OutputStationary => vec![
             port("clk", I, 1),
@@ -64,6 +80,9 @@ pub fn pe_module(p: &Params) -> ModuleDef {
 // Grid wiring reads best with explicit (r, c) indices.
 #[allow(clippy::needless_range_loop)]
 pub fn elaborate(p: &Params) -> DesignIr {
+    if p.sac.is_some() {
+        return elaborate_sac(p);
+    }
     let mut ir = DesignIr::default();
     let pe_def = pe_module(p);
     let width = |name: &str| pe_def.port(name).map(|d| d.width).expect("PE port exists");
@@ -129,6 +148,38 @@ pub fn elaborate(p: &Params) -> DesignIr {
                     ir.connect(lane, None, pe, Some("w_in"), b_w);
                 }
             }
+        }
+    }
+    ir
+}
+
+/// SAC grid: no nets between PEs. Each PE reads its row's activation group through its column's slot
+/// pointer (`grp_r<r>_c<c>`) and its column's word and strobes; the readout reads every result.
+pub fn elaborate_sac(p: &Params) -> DesignIr {
+    let mut ir = DesignIr::default();
+    let def = pe_module(p);
+    let width = |name: &str| def.port(name).map(|d| d.width).expect("SAC port exists");
+    let (acts_w, word_w) = (width("acts"), width("word"));
+    let pe = ir.add_module(def);
+    let readout = ir.sink("readout");
+    let columns: Vec<[NodeIndex; 3]> = (0..p.cols)
+        .map(|c| {
+            [
+                ir.source(names::col(c, "word"), word_w),
+                ir.source(names::col(c, "take"), 1),
+                ir.source(names::col(c, "fold_end"), 1),
+            ]
+        })
+        .collect();
+    for r in 0..p.rows {
+        for (c, [word, take, fold_end]) in columns.iter().enumerate() {
+            let inst = ir.instance(names::pe(r, c), pe);
+            let group = ir.source(names::group(r, c), acts_w);
+            ir.connect(group, None, inst, Some("acts"), acts_w);
+            ir.connect(*word, None, inst, Some("word"), word_w);
+            ir.connect(*take, None, inst, Some("take"), 1);
+            ir.connect(*fold_end, None, inst, Some("fold_end"), 1);
+            ir.connect(inst, Some("result"), readout, None, p.acc_bits);
         }
     }
     ir

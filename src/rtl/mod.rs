@@ -3,6 +3,7 @@
 //! maps, no timestamps, no absolute paths), so one config always gives byte-identical files.
 
 mod manifest;
+mod sac;
 mod top;
 pub mod verilog;
 
@@ -66,6 +67,8 @@ fn engine() -> Result<tera::Tera> {
         ("pe_ws.v.tera", include_str!("../../templates/pe_ws.v.tera")),
         ("os_top.v.tera", include_str!("../../templates/os_top.v.tera")),
         ("ws_top.v.tera", include_str!("../../templates/ws_top.v.tera")),
+        ("sac_unit.v.tera", include_str!("../../templates/sac_unit.v.tera")),
+        ("sac_top.v.tera", include_str!("../../templates/sac_top.v.tera")),
     ])?;
     Ok(tera)
 }
@@ -142,23 +145,39 @@ pub fn generate(config: &Config) -> Result<Design> {
     }
     let tera = engine()?;
     let header = header(config, &p);
+    let mut files = match &p.sac {
+        Some(sac) => {
+            let unit = format!("{}_sac_unit", p.name);
+            vec![
+                (format!("{unit}.v"), sac::render_unit(&tera, &header, &p, sac, &unit)?),
+                (format!("{}.v", p.name), sac::render_top(&tera, &header, &p, sac, &ir)?),
+            ]
+        }
+        None => mac_files(&tera, &header, &p, &ir)?,
+    };
+    let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
+    let manifest = manifest::manifest(config, &p, &files)?;
+    files.push(("files.f".into(), file_list));
+    files.push(("manifest.json".into(), manifest));
+    Ok(Design { top: p.name.clone(), files })
+}
+
+/// The MAC array's files: MAC unit, PE, top.
+fn mac_files(
+    tera: &tera::Tera,
+    header: &str,
+    p: &Params,
+    ir: &ir::DesignIr,
+) -> Result<Vec<(String, String)>> {
     let mac_name = format!("{}_mac_unit", p.name);
     let pe_name = format!("{}_pe", p.name);
     let pe_template = match p.dataflow {
         Dataflow::OutputStationary => "pe_os.v.tera",
         Dataflow::WeightStationary => "pe_ws.v.tera",
     };
-    let mut files = vec![
-        (
-            format!("{mac_name}.v"),
-            render(&tera, "mac_unit.v.tera", &arith_view(&header, mac_name.clone(), &p))?,
-        ),
-        (format!("{pe_name}.v"), render(&tera, pe_template, &arith_view(&header, pe_name.clone(), &p))?),
-        (format!("{}.v", p.name), top::render_top(&tera, &header, &p, &ir)?),
-    ];
-    let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
-    let manifest = manifest::manifest(config, &p, &files)?;
-    files.push(("files.f".into(), file_list));
-    files.push(("manifest.json".into(), manifest));
-    Ok(Design { top: p.name.clone(), files })
+    Ok(vec![
+        (format!("{mac_name}.v"), render(tera, "mac_unit.v.tera", &arith_view(header, mac_name.clone(), p))?),
+        (format!("{pe_name}.v"), render(tera, pe_template, &arith_view(header, pe_name.clone(), p))?),
+        (format!("{}.v", p.name), top::render_top(tera, header, p, ir)?),
+    ])
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 #[derive(Serialize)]
-struct PortView {
+pub(super) struct PortView {
     dir: &'static str,
     decl: String,
     name: String,
@@ -33,7 +33,7 @@ struct WireView {
 
 /// Registers that delay a group of signals by `depth` edges, and the wires at their ends.
 #[derive(Serialize)]
-struct Pipeline {
+pub(super) struct Pipeline {
     comment: String,
     stages: Vec<Stage>,
     reset_stages: Vec<Stage>,
@@ -43,18 +43,18 @@ struct Pipeline {
 
 /// One signal of a pipeline: the wire name at its end, its width, what drives it, and whether its
 /// stages are reset (valid bits are; data is not).
-struct Signal {
+pub(super) struct Signal {
     name: String,
     width: u32,
     src: String,
     reset: bool,
 }
 
-fn signal(name: String, width: u32, src: String, reset: bool) -> Signal {
+pub(super) fn signal(name: String, width: u32, src: String, reset: bool) -> Signal {
     Signal { name, width, src, reset }
 }
 
-fn pipeline(comment: String, depth: usize, signals: Vec<Signal>) -> Pipeline {
+pub(super) fn pipeline(comment: String, depth: usize, signals: Vec<Signal>) -> Pipeline {
     let mut line =
         Pipeline { comment, stages: vec![], reset_stages: vec![], data_stages: vec![], outputs: vec![] };
     for s in signals {
@@ -86,19 +86,19 @@ struct Conn {
 }
 
 #[derive(Serialize)]
-struct InstanceView {
+pub(super) struct InstanceView {
     module: String,
     name: String,
     conns: Vec<Conn>,
 }
 
 #[derive(Serialize)]
-struct NetView {
+pub(super) struct NetView {
     decl: String,
     name: String,
 }
 
-fn grid_views(ir: &DesignIr) -> (Vec<NetView>, Vec<InstanceView>) {
+pub(super) fn grid_views(ir: &DesignIr) -> (Vec<NetView>, Vec<InstanceView>) {
     let mut nets = Vec::new();
     let mut instances = Vec::new();
     for (node, name, def) in ir.instances() {
@@ -123,7 +123,7 @@ fn grid_views(ir: &DesignIr) -> (Vec<NetView>, Vec<InstanceView>) {
     (nets, instances)
 }
 
-fn port_views(p: &Params) -> Vec<PortView> {
+pub(super) fn port_views(p: &Params) -> Vec<PortView> {
     let iface = Interface::of(p);
     let mut ports = vec![
         PortView { dir: "input  wire", decl: String::new(), name: "clk".into(), comment: String::new() },
@@ -177,9 +177,9 @@ fn port_views(p: &Params) -> Vec<PortView> {
 }
 
 #[derive(Serialize)]
-struct ReadoutColumn {
-    name: String,
-    expr: String,
+pub(super) struct ReadoutColumn {
+    pub(super) name: String,
+    pub(super) expr: String,
 }
 
 #[derive(Serialize)]
@@ -242,7 +242,7 @@ struct WsView {
 }
 
 /// Columns listed from the highest lane down, for a `{ ... }` concatenation with lane 0 lowest.
-fn concat_high_to_low(cols: usize, name: impl Fn(usize) -> String) -> String {
+pub(super) fn concat_high_to_low(cols: usize, name: impl Fn(usize) -> String) -> String {
     (0..cols).rev().map(name).collect::<Vec<_>>().join(", ")
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Case kinds cycle with the index, so that any ten consecutive cases cover every kind:
 //! random values and shapes, K = 1, all-max, all-min, alternating min/max, real trained weights,
-//! and a wrap case (all-min operands with K just long enough that the accumulator wraps modulo
+//! adversarial weight bit patterns (all ones, alternating bits, all-zero groups, max magnitude, both
+//! signs: the kneading worst and best cases), and a wrap case (all-min operands with K just long enough that the accumulator wraps modulo
 //! 2^acc_bits). Shapes are drawn per dimension from: 1, smaller than the array, an exact multiple
 //! of the array's size, and anything up to 3.5 times it (so non-multiples and partial tiles appear).
 
@@ -20,6 +21,7 @@ pub enum CaseKind {
     AllMin,
     Alternating,
     RealWeights,
+    BitPatterns,
     Wrap,
 }
 
@@ -32,6 +34,7 @@ impl fmt::Display for CaseKind {
             CaseKind::AllMin => "all min",
             CaseKind::Alternating => "alternating min/max",
             CaseKind::RealWeights => "real weights",
+            CaseKind::BitPatterns => "weight bit patterns",
             CaseKind::Wrap => "accumulator wrap",
         };
         f.write_str(s)
@@ -46,7 +49,7 @@ const CYCLE: [CaseKind; 10] = [
     CaseKind::Alternating,
     CaseKind::RealWeights,
     CaseKind::Random,
-    CaseKind::Random,
+    CaseKind::BitPatterns,
     CaseKind::Random,
     CaseKind::Wrap,
 ];
@@ -95,13 +98,35 @@ fn fill(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> i64) -> Mat
 }
 
 /// Shape units: M folds by rows (OS) or by the accumulator depth (WS); K by rows (WS K tiles; in
-/// OS every k is one beat, rows keeps it comparable); N by cols.
+/// OS every k is one beat, rows keeps it comparable) or by the kneading stride (SAC groups); N by cols.
 fn units(p: &Params) -> (usize, usize, usize) {
     let m_unit = match p.dataflow {
         Dataflow::OutputStationary => p.rows,
         Dataflow::WeightStationary => p.acc_depth,
     };
-    (m_unit, p.cols, p.rows)
+    let k_unit = p.sac.as_ref().map_or(p.rows, |s| s.ks);
+    (m_unit, p.cols, k_unit)
+}
+
+/// A weight from the patterns that stress kneading: all magnitude bits set (max magnitude), alternating
+/// bits 0101... and 1010..., a single low or high bit, and zero, with either sign; whole groups of KS
+/// weights share a pattern so that all-zero groups and maximal-word groups occur.
+fn pattern_weight(rng: &mut SplitMix64, w_lo: i64, w_hi: i64) -> i64 {
+    let max = w_hi.min(-w_lo);
+    let alt = (0..63).step_by(2).map(|b| 1i64 << b).fold(0, |acc, bit| acc | bit) & max;
+    let magnitude = match rng.below(6) {
+        0 => max,
+        1 => alt,
+        2 => max & !alt,
+        3 => 1,
+        4 => (max + 1) / 2,
+        _ => 0,
+    };
+    if rng.below(2) == 0 {
+        magnitude
+    } else {
+        -magnitude
+    }
 }
 
 /// K at which all-min operands wrap the accumulator (products are 2^(prod_bits-2) each; the sum
@@ -118,32 +143,44 @@ pub fn generate(p: &Params, seed: u64, index: usize) -> Case {
     let kind = CYCLE[index % CYCLE.len()];
     let (mu, nu, ku) = units(p);
     let (mut m, n, mut k) = (dim(&mut rng, mu), dim(&mut rng, nu), dim(&mut rng, ku));
-    let (aw, ww) = (p.act_bits, p.weight_bits);
+    let aw = p.act_bits;
+    let (w_lo, w_hi) = p.weight_range();
+    let group = units(p).2;
     let mut note = String::new();
     let random_a = |rng: &mut SplitMix64, m, k| fill(m, k, |_, _| rng.range_i64(lo(aw), hi(aw)));
     let (a, b) = match kind {
         CaseKind::Random => {
             let a = random_a(&mut rng, m, k);
-            (a, fill(k, n, |_, _| rng.range_i64(lo(ww), hi(ww))))
+            (a, fill(k, n, |_, _| rng.range_i64(w_lo, w_hi)))
         }
         CaseKind::KOne => {
             k = 1;
             let a = random_a(&mut rng, m, k);
-            (a, fill(k, n, |_, _| rng.range_i64(lo(ww), hi(ww))))
+            (a, fill(k, n, |_, _| rng.range_i64(w_lo, w_hi)))
         }
-        CaseKind::AllMax => (fill(m, k, |_, _| hi(aw)), fill(k, n, |_, _| hi(ww))),
-        CaseKind::AllMin => (fill(m, k, |_, _| lo(aw)), fill(k, n, |_, _| lo(ww))),
+        CaseKind::AllMax => (fill(m, k, |_, _| hi(aw)), fill(k, n, |_, _| w_hi)),
+        CaseKind::AllMin => (fill(m, k, |_, _| lo(aw)), fill(k, n, |_, _| w_lo)),
         CaseKind::Alternating => {
-            let pick = |bits, v: usize| if v.is_multiple_of(2) { lo(bits) } else { hi(bits) };
-            (fill(m, k, |i, j| pick(aw, i + j)), fill(k, n, |i, j| pick(ww, i + j + 1)))
+            let pick = |(lo, hi): (i64, i64), v: usize| if v.is_multiple_of(2) { lo } else { hi };
+            (
+                fill(m, k, |i, j| pick((lo(aw), hi(aw)), i + j)),
+                fill(k, n, |i, j| pick((w_lo, w_hi), i + j + 1)),
+            )
+        }
+        CaseKind::BitPatterns => {
+            let a = random_a(&mut rng, m, k);
+            let patterns: Vec<Vec<i64>> = (0..k.div_ceil(group))
+                .map(|_| (0..n).map(|_| pattern_weight(&mut rng, w_lo, w_hi)).collect())
+                .collect();
+            (a, fill(k, n, |i, j| patterns[i / group][j]))
         }
         CaseKind::RealWeights => {
             let a = random_a(&mut rng, m, k);
-            match real_weights(k, n, ww, rng.next_u64()) {
+            match real_weights(k, n, p.weight_bits, rng.next_u64()) {
                 Ok(b) => (a, b),
                 Err(why) => {
                     note = format!("real weights unavailable ({why}): random B");
-                    (a, fill(k, n, |_, _| rng.range_i64(lo(ww), hi(ww))))
+                    (a, fill(k, n, |_, _| rng.range_i64(w_lo, w_hi)))
                 }
             }
         }
@@ -153,11 +190,11 @@ pub fn generate(p: &Params, seed: u64, index: usize) -> Case {
                 m = m.min(p.rows).min(mu);
                 k = kw;
                 note = format!("K={kw} all-min operands wrap the {}-bit accumulator", p.acc_bits);
-                (fill(m, k, |_, _| lo(aw)), fill(k, n.min(p.cols), |_, _| lo(ww)))
+                (fill(m, k, |_, _| lo(aw)), fill(k, n.min(p.cols), |_, _| w_lo))
             }
             None => {
                 note = format!("acc_bits={} too wide to wrap in a short run: all min", p.acc_bits);
-                (fill(m, k, |_, _| lo(aw)), fill(k, n, |_, _| lo(ww)))
+                (fill(m, k, |_, _| lo(aw)), fill(k, n, |_, _| w_lo))
             }
         },
     };
