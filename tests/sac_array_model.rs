@@ -28,7 +28,18 @@ fn matrix(rows: usize, cols: usize, lo: i64, hi: i64) -> impl Strategy<Value = M
 }
 
 fn case() -> impl Strategy<Value = (Params, Matrix, Matrix)> {
-    (1u32..=4, 1u32..=4, 2u32..=16, 2u32..=16, 0u32..=3, any::<bool>(), 0u32..=3, 1usize..=9, 1usize..=9, 1usize..=40)
+    (
+        1u32..=4,
+        1u32..=4,
+        2u32..=16,
+        2u32..=16,
+        0u32..=3,
+        any::<bool>(),
+        0u32..=3,
+        1usize..=9,
+        1usize..=9,
+        1usize..=40,
+    )
         .prop_flat_map(|(rows, cols, wb, ab, ks_log, csd, g_log, m, n, k)| {
             (wb + ab..=64).prop_map(move |acc| {
                 let enc = if csd { "csd" } else { "sign_magnitude" };
@@ -61,7 +72,11 @@ fn dense_unit_weights_take_ks_words_per_group() {
     // columns never wait: words at edges 1..=G*KS, rows leave at G*KS + 2 + r.
     for (rows, cols, ks, k) in [(2, 3, 4, 12), (4, 4, 8, 8), (1, 1, 2, 7)] {
         let p = sac(rows, cols, 8, 8, 32, ks, "sign_magnitude", 2);
-        let run = run_gemm(&p, &Matrix::from_elem((rows as usize, k), 3), &Matrix::from_elem((k, cols as usize), 1));
+        let run = run_gemm(
+            &p,
+            &Matrix::from_elem((rows as usize, k), 3),
+            &Matrix::from_elem((k, cols as usize), 1),
+        );
         let groups = k.div_ceil(ks as usize);
         let words = (k - (groups - 1) * ks as usize) + (groups - 1) * ks as usize;
         assert_eq!(run.cycles, (words + rows as usize + 2) as u64, "{rows}x{cols} KS={ks} K={k}");

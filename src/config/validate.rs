@@ -98,11 +98,26 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
                 ks,
                 "must be a power of two between 2 and 64",
             ),
-            None => ck.require(false, "pe.kneading_stride", "(missing)", "pe.kind = \"sac\" needs a kneading stride"),
+            None => ck.require(
+                false,
+                "pe.kneading_stride",
+                "(missing)",
+                "pe.kind = \"sac\" needs a kneading stride",
+            ),
         }
-        ck.require(c.pe.encoding.is_some(), "pe.encoding", "(missing)", "pe.kind = \"sac\" needs \"sign_magnitude\" or \"csd\"");
+        ck.require(
+            c.pe.encoding.is_some(),
+            "pe.encoding",
+            "(missing)",
+            "pe.kind = \"sac\" needs \"sign_magnitude\" or \"csd\"",
+        );
         if let Some(groups) = c.array.act_buffer_groups {
-            ck.require(matches!(groups, 1 | 2 | 4 | 8), "array.act_buffer_groups", groups, "must be 1, 2, 4 or 8");
+            ck.require(
+                matches!(groups, 1 | 2 | 4 | 8),
+                "array.act_buffer_groups",
+                groups,
+                "must be 1, 2, 4 or 8",
+            );
         }
     } else {
         if let Some(ks) = c.pe.kneading_stride {

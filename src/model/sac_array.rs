@@ -104,7 +104,9 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
         let a_take = a_next < act_groups.len() && pending[load_slot].iter().all(|&b| !b);
         let takes: Vec<bool> = (0..cols)
             .map(|c| {
-                streams[c].get(col_next[c]).is_some_and(|w| pending[col_slot[c]][c] && !(w.fold_end && hold_full[c]))
+                streams[c]
+                    .get(col_next[c])
+                    .is_some_and(|w| pending[col_slot[c]][c] && !(w.fold_end && hold_full[c]))
             })
             .collect();
         let start = !reading && hold_full.iter().all(|&h| h);

@@ -42,7 +42,8 @@ impl SacUnit {
 
     /// The shift-add tree: sum_p (S_p << p) modulo 2^acc_bits.
     fn tree(&self, segments: &[i64]) -> i64 {
-        let sum = segments.iter().enumerate().fold(0i64, |acc, (p, &s)| acc.wrapping_add(s.wrapping_shl(p as u32)));
+        let sum =
+            segments.iter().enumerate().fold(0i64, |acc, (p, &s)| acc.wrapping_add(s.wrapping_shl(p as u32)));
         wrap(sum, self.acc_bits)
     }
 
