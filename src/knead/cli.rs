@@ -163,7 +163,7 @@ pub fn run(args: &KneadArgs) -> Result<KneadOutput> {
 
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let mut summary = format!(
-        "knead {file_name}: {} {:?} -> B {} x {} (K x N), {}-bit {}, KS {}\n",
+        "knead {file_name}: {} {} -> B {} x {} (K x N), {}-bit {}, KS {}\n",
         if layer.op == Op::Dense { "fc" } else { "conv" },
         report["shape"]
             .as_array()
