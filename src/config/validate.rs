@@ -124,7 +124,7 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             ck.require(false, "pe.kneading_stride", ks, sac_only);
         }
         if let Some(e) = c.pe.encoding {
-            ck.require(false, "pe.encoding", format!("{e:?}"), sac_only);
+            ck.require(false, "pe.encoding", format!("\"{}\"", e.knead().name()), sac_only);
         }
         if let Some(g) = c.array.act_buffer_groups {
             ck.require(false, "array.act_buffer_groups", g, sac_only);
