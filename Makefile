@@ -5,7 +5,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth test bench clean
+.PHONY: setup build run gen lint verify synth test bench bench-sac clean
 
 setup:
 	bash scripts/setup.sh
@@ -39,6 +39,11 @@ test:
 
 bench: build
 	cargo bench --quiet --bench spine
+	cargo bench --quiet --bench sac
+
+# MAC vs SAC (Tetris) on real networks; tables in rtl_out/bench/sac.{json,csv}.
+bench-sac: build
+	cargo bench --quiet --bench sac
 
 clean:
 	rm -rf rtl_out
