@@ -12,7 +12,9 @@
 //!
 //! Readout: a column's last word of a fold latches each PE's result and sets the column's
 //! `hold_full`; when every column's is set, rows 0..rows-1 leave one per edge through a row
-//! multiplexer and the flags clear with the last row. A column does not take the last word of its next
+//! multiplexer and the flags clear with the last row. A slot is refilled at the edge its last columns
+//! finish it (they read the old group at that edge; the new one is seen from the next), so even a
+//! one-slot ring loses no edge per group. A column does not take the last word of its next
 //! fold while its flag is still set. Taken edges and output edges follow from stepping these rules one
 //! edge at a time, exactly as the RTL does.
 
@@ -100,8 +102,8 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
     let total_outputs = tiles.len() * rows;
     let mut edge = 0u64;
     while outputs.len() < total_outputs {
-        // Decisions from the state before the edge.
-        let a_take = a_next < act_groups.len() && pending[load_slot].iter().all(|&b| !b);
+        // Decisions from the state before the edge. Columns decide first: the loader may refill the
+        // slot whose last pending columns finish their group at this very edge.
         let takes: Vec<bool> = (0..cols)
             .map(|c| {
                 streams[c]
@@ -109,6 +111,9 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
                     .is_some_and(|w| pending[col_slot[c]][c] && !(w.fold_end && hold_full[c]))
             })
             .collect();
+        let finishing = |c: usize| takes[c] && streams[c][col_next[c]].group_end && col_slot[c] == load_slot;
+        let a_take = a_next < act_groups.len()
+            && pending[load_slot].iter().enumerate().all(|(c, &pending)| !pending || finishing(c));
         let start = !reading && hold_full.iter().all(|&h| h);
         let emit = start || reading;
         let row_sel = if start { 0 } else { read_row };

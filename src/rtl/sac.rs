@@ -223,7 +223,9 @@ pub fn render_top(
     let a_ready_expr = select_chain(
         "load_slot",
         ptr_bits,
-        &(0..ring_len).map(|s| format!("(pending_s{s} == {})", lit(cols_w, 0))).collect::<Vec<_>>(),
+        &(0..ring_len)
+            .map(|s| format!("((pending_s{s} & ~clear_s{s}) == {})", lit(cols_w, 0)))
+            .collect::<Vec<_>>(),
     );
     let columns: Vec<ColumnView> = (0..cols)
         .map(|c| ColumnView {
