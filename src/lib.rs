@@ -9,6 +9,7 @@ pub mod ir;
 pub mod knead;
 pub mod model;
 pub mod rtl;
+pub mod sparse;
 pub mod synth;
 pub mod tools;
 pub mod verify;
