@@ -1,4 +1,9 @@
-//! Synthesis reports: `accelc synth CONFIG` generates the design, runs Yosys generic synthesis
+//! Synthesis reports: `accelc synth CONFIG [--target generic|ice40|ecp5|xilinx]`.
+//!
+//! The default target, generic, is described here; the FPGA targets are in [`fpga`] (with the
+//! registered-I/O wrapper in [`wrapper`]).
+//!
+//! Generic: `accelc synth CONFIG` generates the design, runs Yosys generic synthesis
 //! (`synth; dffunmap; stat -json -tech cmos`, see `tools::yosys`), and writes `synth_report.json`
 //! (cells by type, flip-flops, Yosys's CMOS transistor estimate, wires, per-PE figures) next to the
 //! Verilog, plus a short table on the terminal.
@@ -6,6 +11,9 @@
 //! Results are cached by a hash of (Verilog file names and texts, Yosys version, Yosys script) under
 //! `rtl_out/.synth/`, so a rerun on unchanged Verilog does not run Yosys again. The report holds no
 //! timestamp or duration: the same Verilog and Yosys give a byte-identical report.
+
+pub mod fpga;
+pub mod wrapper;
 
 use crate::cli::{default_out_dir, load_config};
 use crate::config::{Config, Params, FORMAT_VERSION};
@@ -35,9 +43,26 @@ pub struct SynthArgs {
     /// Folder that caches synthesis results by hash of (Verilog, Yosys version, script)
     #[arg(long, default_value = DEFAULT_CACHE_DIR)]
     pub cache_dir: PathBuf,
-    /// Always run Yosys, ignoring (and not writing) the cache
+    /// Always run the tools, ignoring (and not writing) the cache
     #[arg(long)]
     pub no_cache: bool,
+    /// What to synthesize for: Yosys generic gates, or an FPGA family
+    #[arg(long, value_enum, default_value = "generic")]
+    pub target: fpga::Target,
+    /// FPGA part as DIE[:PACKAGE]: ice40 up5k (default, sg48), up3k, hx8k (ct256), hx4k, hx1k, lp8k, lp4k,
+    /// lp1k, lp384; ecp5 25k (default, CABGA256), 12k, 45k, 85k (CABGA381), um-25k, um-45k, um-85k
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Clock target for place and route in MHz (default 48 for ice40, 100 for ecp5)
+    #[arg(long)]
+    pub freq: Option<f64>,
+    /// Placer seed for nextpnr
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// FPGA targets: print one markdown table row (config, part, LUTs, FFs, DSP, BRAM, Fmax) instead of
+    /// the table (`make fpga-table`)
+    #[arg(long)]
+    pub markdown_row: bool,
 }
 
 /// The config a report was made for.
@@ -236,12 +261,30 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 
 pub fn main(args: &SynthArgs) -> Result<ExitCode> {
     let config = load_config(&args.config)?;
+    if args.target == fpga::Target::Generic {
+        let misplaced = [
+            ("--device", args.device.is_some()),
+            ("--freq", args.freq.is_some()),
+            ("--markdown-row", args.markdown_row),
+        ];
+        if let Some((flag, _)) = misplaced.iter().find(|(_, given)| *given) {
+            return Err(crate::cli::BadInput(format!("{flag} applies to --target ice40 or ecp5")).into());
+        }
+    }
+    if let Some(f) = args.freq {
+        if !(f.is_finite() && f > 0.0 && f <= 2000.0) {
+            return Err(crate::cli::BadInput(format!("--freq {f}: expected MHz in (0, 2000]")).into());
+        }
+    }
     let design = crate::rtl::generate(&config)?;
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(&config));
     design.write_dir(&out)?;
     let sources: Vec<(String, String)> =
         design.files.iter().filter(|(name, _)| name.ends_with(".v")).cloned().collect();
     let cache = if args.no_cache { None } else { Some(args.cache_dir.as_path()) };
+    if args.target != fpga::Target::Generic {
+        return fpga_main(args, &config, &design.top, &out, &sources, cache);
+    }
     let progress =
         || eprintln!("synth {}: running yosys generic synthesis on {} files...", config.name, sources.len());
     let synthesized = synthesize(&out, &design.top, &sources, cache, &progress)?;
@@ -249,6 +292,42 @@ pub fn main(args: &SynthArgs) -> Result<ExitCode> {
     let report = Report::new(&config, synthesized);
     let path = out.join(REPORT_FILE);
     write_atomic(&path, &report.to_json()?)?;
+    print!("{}", report.summary());
+    println!("  report: {}{}", path.display(), if cached { " (cached synthesis)" } else { "" });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fpga_main(
+    args: &SynthArgs,
+    config: &Config,
+    top: &str,
+    out: &Path,
+    sources: &[(String, String)],
+    cache: Option<&Path>,
+) -> Result<ExitCode> {
+    let opts = fpga::FpgaOptions {
+        target: args.target,
+        device: args.device.clone(),
+        freq_mhz: args.freq,
+        seed: args.seed,
+    };
+    let progress = || {
+        eprintln!(
+            "synth {}: running {} synthesis{}...",
+            config.name,
+            args.target.name(),
+            if args.target == fpga::Target::Xilinx { "" } else { " and place and route" }
+        )
+    };
+    let synthesized = fpga::synthesize(config, out, top, sources, &opts, cache, &progress)?;
+    let cached = synthesized.cached;
+    let report = fpga::FpgaReport::new(config, synthesized);
+    let path = out.join(fpga::FpgaReport::file_name(args.target));
+    write_atomic(&path, &report.to_json()?)?;
+    if args.markdown_row {
+        println!("{}", report.markdown_row());
+        return Ok(ExitCode::SUCCESS);
+    }
     print!("{}", report.summary());
     println!("  report: {}{}", path.display(), if cached { " (cached synthesis)" } else { "" });
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 //! how to install it, never a panic and never a silent skip.
 
 pub mod iverilog;
+pub mod nextpnr;
 pub mod verilator;
 pub mod yosys;
 

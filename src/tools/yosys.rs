@@ -1,12 +1,15 @@
 //! Yosys: structural checks and synthesis reports.
 //!
-//! Two entry points, both run Yosys from a script file with a log file (`-q -l`), never by scraping
+//! Three entry points, all run Yosys from a script file with a log file (`-q -l`), never by scraping
 //! the terminal:
 //! - [`check`] / [`check_problems`]: `hierarchy -check; proc; flatten; opt; check -assert` plus an explicit
 //!   latch assertion; the log is parsed into typed [`Problem`]s (latch, implicit declaration, undriven
 //!   wire, combinational loop, multiple drivers, any other warning or error).
 //! - [`synth_generic`]: `synth; dffunmap; stat -json -tech cmos`, with the statistics written by
 //!   `tee -o` to a JSON file and parsed with serde_json ([`parse_stat_json`]), not from the text layout.
+//! - [`synth_fpga_stats`] (and the crate's `synth_fpga`, which keeps the netlist for nextpnr):
+//!   `synth_ice40` / `synth_ecp5` / `synth_xilinx -family xc7` then `stat -json`, parsed the same way
+//!   ([`fpga_script`]).
 //!
 //! The parsers are pure functions over recorded Yosys output so that they are tested without Yosys
 //! (fixtures in `tests/fixtures/yosys/`).
@@ -590,6 +593,97 @@ pub fn synth_generic(dir: &Path, files: &[String], top: &str) -> Result<SynthRep
     let mut report = parse_stat_json(&json, top)?;
     report.warnings = log_warnings(&run.log);
     Ok(report)
+}
+
+// ------------------------------------------------------------------------------------------------
+// FPGA synthesis
+// ------------------------------------------------------------------------------------------------
+
+/// The FPGA architectures Yosys maps to for accelc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FpgaArch {
+    /// `synth_ice40`; `dsp` maps large multipliers to SB_MAC16 (UltraPlus parts only).
+    Ice40 { dsp: bool },
+    /// `synth_ecp5` (multipliers to MULT18X18D).
+    Ecp5,
+    /// `synth_xilinx -family xc7` (7-series: LUT6, CARRY4, DSP48E1, RAMB18E1/RAMB36E1).
+    Xc7,
+}
+
+/// Where the FPGA script writes its netlist (inside the scratch folder).
+const NETLIST_FILE: &str = "netlist.json";
+
+/// The FPGA synthesis script: read, map with the architecture's `synth_*` pass (which flattens), write
+/// the netlist for nextpnr (`-json`, iCE40 and ECP5 only), and `stat -json` into `stat_path`.
+///
+/// Xilinx runs out of context (`-noiopad`: no I/O buffers) on the bare top, since no place and route
+/// follows; iCE40 and ECP5 map the registered-I/O wrapper, which has few pins.
+pub fn fpga_script(
+    files: &[String],
+    top: &str,
+    arch: FpgaArch,
+    netlist_path: &str,
+    stat_path: &str,
+) -> Result<String> {
+    for path in [netlist_path, stat_path] {
+        if path.chars().any(|c| c.is_whitespace() || c == '"' || c == ';') {
+            bail!("path {path:?} cannot be passed to yosys (whitespace, quote or ';')");
+        }
+    }
+    let mut s = read_commands(files)?;
+    match arch {
+        FpgaArch::Ice40 { dsp } => {
+            let dsp = if dsp { " -dsp" } else { "" };
+            s.push_str(&format!("synth_ice40 -top {top}{dsp} -json {netlist_path}\n"));
+        }
+        FpgaArch::Ecp5 => s.push_str(&format!("synth_ecp5 -top {top} -json {netlist_path}\n")),
+        FpgaArch::Xc7 => s.push_str(&format!("synth_xilinx -family xc7 -top {top} -flatten -noiopad\n")),
+    }
+    s.push_str(&format!("tee -q -o {stat_path} stat -json\n"));
+    Ok(s)
+}
+
+/// [`fpga_script`] with placeholder paths: the stable text used in cache keys and reports.
+pub fn fpga_script_for_key(files: &[String], top: &str, arch: FpgaArch) -> Result<String> {
+    fpga_script(files, top, arch, NETLIST_FILE, STAT_FILE)
+}
+
+/// FPGA synthesis of `files` (relative to `dir`) with top module `top`. The netlist (iCE40, ECP5) is
+/// written to `work/netlist.json`, returned with the statistics (`cells_by_type` holds the
+/// architecture's cells; the generic `flip_flops` and `transistors` figures are 0).
+pub(crate) fn synth_fpga(
+    dir: &Path,
+    files: &[String],
+    top: &str,
+    arch: FpgaArch,
+    work: &super::Scratch,
+) -> Result<(SynthReport, PathBuf)> {
+    let netlist = work.path().join(NETLIST_FILE);
+    let stat_path = work.path().join(STAT_FILE);
+    let as_str = |p: &Path| p.to_str().map(String::from).context("temp path is not UTF-8");
+    let script = fpga_script(files, top, arch, &as_str(&netlist)?, &as_str(&stat_path)?)?;
+    let run = run_script_in(dir, &script, work)?;
+    if !run.success {
+        let errors: Vec<String> = parse_check_log(&run.log)
+            .into_iter()
+            .filter(|p| matches!(p, Problem::Error(_)))
+            .map(|p| p.to_string())
+            .collect();
+        let why = if errors.is_empty() { run.stderr.trim().to_string() } else { errors.join("; ") };
+        bail!("yosys FPGA synthesis ({arch:?}) of {top} failed ({}): {why}", run.status);
+    }
+    let json = std::fs::read_to_string(&stat_path)
+        .with_context(|| format!("yosys wrote no statistics to {}", stat_path.display()))?;
+    let mut report = parse_stat_json(&json, top)?;
+    report.warnings = log_warnings(&run.log);
+    Ok((report, netlist))
+}
+
+/// [`synth_fpga`] in a temporary folder, statistics only (no netlist kept).
+pub fn synth_fpga_stats(dir: &Path, files: &[String], top: &str, arch: FpgaArch) -> Result<SynthReport> {
+    let work = super::Scratch::new("yosys-fpga")?;
+    Ok(synth_fpga(dir, files, top, arch, &work)?.0)
 }
 
 // ------------------------------------------------------------------------------------------------

