@@ -5,7 +5,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth test bench bench-sac clean
+.PHONY: setup build run gen lint verify synth test bench bench-sac fpga-table clean
 
 setup:
 	bash scripts/setup.sh
@@ -44,6 +44,17 @@ bench: build
 # MAC vs SAC (Tetris) on real networks; tables in rtl_out/bench/sac.{json,csv}.
 bench-sac: build
 	cargo bench --quiet --bench sac
+
+FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40:up5k mac_os_8x8_i8:ice40:hx8k \
+             mac_os_8x8_i8:ecp5:25k mac_os_8x8_i8:ecp5:45k mac_os_8x8_i8:ecp5:85k
+
+# FPGA figures for the README as a markdown table (cached in rtl_out/.synth: cold ~12 min on 2 cores, then instant).
+fpga-table: build
+	@echo "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) |"
+	@echo "|---|---|---|---:|---:|---:|---:|---|"
+	@for r in $(FPGA_RUNS); do set -- $$(echo $$r | tr : ' '); \
+	    $(ACCELC) synth configs/$$1.toml --target $$2 --device $$3 -o rtl_out/fpga/$$1-$$2-$$3 --markdown-row || exit 1; \
+	done
 
 clean:
 	rm -rf rtl_out

@@ -25,7 +25,7 @@ enum Cmd {
     Verify(accelc::verify::VerifyArgs),
     /// Re-run a failing case written by `accelc verify`
     Replay(accelc::verify::ReplayArgs),
-    /// Synthesize with Yosys and report cells, flip-flops and a transistor estimate
+    /// Synthesize with Yosys (generic gates) or for an FPGA (ice40/ecp5 with nextpnr, xilinx estimate)
     Synth(accelc::synth::SynthArgs),
     /// Knead a layer's quantized weights into the SAC stream (Tetris), with a sparsity report
     Knead(accelc::knead::KneadArgs),
