@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod fsutil;
 pub mod interface;
 pub mod ir;
 pub mod knead;

@@ -5,6 +5,7 @@ use accelc::config::{Config, Params};
 use accelc::model::{run_gemm, Matrix};
 use proptest::prelude::*;
 
+#[allow(clippy::too_many_arguments)] // one argument per config key reads best in the tests
 fn sac(rows: u32, cols: u32, wb: u32, ab: u32, acc: u32, ks: u32, enc: &str, groups: u32) -> Params {
     let text = format!(
         "name = \"t\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"output_stationary\"\nact_buffer_groups = {groups}\n\

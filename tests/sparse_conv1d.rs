@@ -93,7 +93,14 @@ fn causal_tcn_output_depends_only_on_the_past() {
     let y = forward(&compress(&x), &w, &conv, ACC);
     // Correlation with causal padding: y[t] = w[2] x[t] + w[1] x[t-4] + w[0] x[t-8] (tap KT-1 is the
     // current sample, i.e. the TCN paper's w'[j] = w[KT-1-j]). x[20] reaches y[20], y[24], y[28] only.
-    let expected: Vec<i64> = (0..32).map(|t| match t { 20 => 100, 24 => 10, 28 => 1, _ => 0 }).collect();
+    let expected: Vec<i64> = (0..32)
+        .map(|t| match t {
+            20 => 100,
+            24 => 10,
+            28 => 1,
+            _ => 0,
+        })
+        .collect();
     assert_eq!(y, expected);
 }
 

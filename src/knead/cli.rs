@@ -159,7 +159,7 @@ pub fn run(args: &KneadArgs) -> Result<KneadOutput> {
         std::fs::write(dir.join("report.json"), text).context("writing report.json")?;
         Ok(())
     };
-    write_dir_atomic(&out_dir, staged)?;
+    crate::fsutil::write_dir_atomic(&out_dir, staged)?;
 
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let mut summary = format!(
@@ -200,25 +200,4 @@ pub fn run(args: &KneadArgs) -> Result<KneadOutput> {
         out_dir.display()
     );
     Ok(KneadOutput { out_dir, stats, report, summary })
-}
-
-/// Fills a sibling staging folder and renames it onto `dir`, so an error never leaves half a folder.
-fn write_dir_atomic(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let leaf = dir.file_name().context("output folder has no name")?.to_string_lossy().to_string();
-    let staging = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
-    if let Err(e) = fill(&staging) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::rename(dir, &old).with_context(|| format!("moving aside {}", dir.display()))?;
-    }
-    std::fs::rename(&staging, dir).with_context(|| format!("renaming into {}", dir.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
 }

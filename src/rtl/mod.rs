@@ -36,22 +36,12 @@ impl Design {
     /// Writes every file into `dir`, replacing it atomically: a sibling temp folder is filled
     /// first and renamed into place, so an error never leaves a half-written `dir`.
     pub fn write_dir(&self, dir: &Path) -> Result<()> {
-        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        let leaf = dir.file_name().context("output folder has no name")?.to_string_lossy().to_string();
-        let staging = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
-        for (name, text) in &self.files {
-            std::fs::write(staging.join(name), text).with_context(|| format!("writing {name}"))?;
-        }
-        let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::rename(dir, &old).with_context(|| format!("moving aside {}", dir.display()))?;
-        }
-        std::fs::rename(&staging, dir).with_context(|| format!("renaming into {}", dir.display()))?;
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
+        crate::fsutil::write_dir_atomic(dir, |staging| {
+            for (name, text) in &self.files {
+                std::fs::write(staging.join(name), text).with_context(|| format!("writing {name}"))?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -33,7 +33,14 @@ pub struct Conv1d {
 
 impl Conv1d {
     /// Output length with `pad` zeros on the left and `pad_right` on the right.
-    pub fn new(taps: usize, stride: usize, dilation: usize, pad: usize, pad_right: usize, in_len: usize) -> Conv1d {
+    pub fn new(
+        taps: usize,
+        stride: usize,
+        dilation: usize,
+        pad: usize,
+        pad_right: usize,
+        in_len: usize,
+    ) -> Conv1d {
         assert!(taps >= 1 && stride >= 1 && dilation >= 1, "taps, stride and dilation are at least 1");
         let span = dilation * (taps - 1) + 1;
         let padded = in_len + pad + pad_right;

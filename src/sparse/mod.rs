@@ -183,7 +183,9 @@ pub enum SparseError {
     #[error("packed entry {packed:#x}: {reason}")]
     BadPacked { packed: u64, reason: String },
 
-    #[error("LFSR width {width} with taps {taps:?}: the width must be 2..=32, the taps 1..=width with width")]
+    #[error(
+        "LFSR width {width} with taps {taps:?}: the width must be 2..=32, the taps 1..=width with width"
+    )]
     BadTaps { width: u32, taps: Vec<u32> },
     #[error("LFSR seed 0 in the low {width} bits: the all-zero state is the lock-up state")]
     ZeroSeed { width: u32 },

@@ -579,6 +579,11 @@ pub fn synth_generic(dir: &Path, files: &[String], top: &str) -> Result<SynthRep
     let stat_str = stat_path.to_str().context("temp path is not UTF-8")?;
     let script = synth_script(files, top, stat_str)?;
     let run = run_script_in(dir, &script, &scratch)?;
+    statistics_of(&run, &stat_path, top, "synthesis")
+}
+
+/// The statistics a finished synthesis run wrote, or why the run failed (its error lines).
+fn statistics_of(run: &Run, stat_path: &Path, top: &str, what: &str) -> Result<SynthReport> {
     if !run.success {
         let errors: Vec<String> = parse_check_log(&run.log)
             .into_iter()
@@ -586,9 +591,9 @@ pub fn synth_generic(dir: &Path, files: &[String], top: &str) -> Result<SynthRep
             .map(|p| p.to_string())
             .collect();
         let why = if errors.is_empty() { run.stderr.trim().to_string() } else { errors.join("; ") };
-        bail!("yosys synthesis of {top} failed ({}): {why}", run.status);
+        bail!("yosys {what} of {top} failed ({}): {why}", run.status);
     }
-    let json = std::fs::read_to_string(&stat_path)
+    let json = std::fs::read_to_string(stat_path)
         .with_context(|| format!("yosys wrote no statistics to {}", stat_path.display()))?;
     let mut report = parse_stat_json(&json, top)?;
     report.warnings = log_warnings(&run.log);
@@ -664,19 +669,7 @@ pub(crate) fn synth_fpga(
     let as_str = |p: &Path| p.to_str().map(String::from).context("temp path is not UTF-8");
     let script = fpga_script(files, top, arch, &as_str(&netlist)?, &as_str(&stat_path)?)?;
     let run = run_script_in(dir, &script, work)?;
-    if !run.success {
-        let errors: Vec<String> = parse_check_log(&run.log)
-            .into_iter()
-            .filter(|p| matches!(p, Problem::Error(_)))
-            .map(|p| p.to_string())
-            .collect();
-        let why = if errors.is_empty() { run.stderr.trim().to_string() } else { errors.join("; ") };
-        bail!("yosys FPGA synthesis ({arch:?}) of {top} failed ({}): {why}", run.status);
-    }
-    let json = std::fs::read_to_string(&stat_path)
-        .with_context(|| format!("yosys wrote no statistics to {}", stat_path.display()))?;
-    let mut report = parse_stat_json(&json, top)?;
-    report.warnings = log_warnings(&run.log);
+    let report = statistics_of(&run, &stat_path, top, &format!("FPGA synthesis ({arch:?})"))?;
     Ok((report, netlist))
 }
 
