@@ -1,4 +1,6 @@
 # The targets users type. `make run` is the main job on the default config; `make test` is what CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 CONFIG ?= configs/mac_os_8x8_i8.toml
 CASES ?= 50
 SEED ?= 1
@@ -13,12 +15,18 @@ setup:
 build:
 	cargo build --release --quiet
 
-# Main job: install tools if missing, build, generate, lint, verify and synthesize CONFIG.
+# Main job: install tools if missing, build, generate, lint, verify and synthesize CONFIG, then a summary.
+RUN_LOG := rtl_out/run
 run: setup
-	$(ACCELC) gen $(CONFIG)
-	$(ACCELC) lint $(CONFIG)
-	$(ACCELC) verify $(CONFIG) --cases $(CASES) --seed $(SEED)
-	$(ACCELC) synth $(CONFIG)
+	@mkdir -p $(RUN_LOG)
+	$(ACCELC) gen $(CONFIG) | tee $(RUN_LOG)/gen.txt
+	$(ACCELC) lint $(CONFIG) | tee $(RUN_LOG)/lint.txt
+	$(ACCELC) verify $(CONFIG) --cases $(CASES) --seed $(SEED) | tee $(RUN_LOG)/verify.txt
+	$(ACCELC) synth $(CONFIG) | tee $(RUN_LOG)/synth.txt
+	@echo; echo "== summary"
+	@tail -n 1 $(RUN_LOG)/gen.txt; tail -n 1 $(RUN_LOG)/lint.txt; tail -n 1 $(RUN_LOG)/verify.txt
+	@grep -E '^ +total +per PE|^  (cells|flip-flops|transistors) ' $(RUN_LOG)/synth.txt | sed 's/^ */synth: /'
+	@grep -E '^  report: ' $(RUN_LOG)/synth.txt | sed 's/^ */synth /'
 
 gen: build
 	$(ACCELC) gen $(CONFIG)
