@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod energy;
 pub mod fsutil;
 pub mod interface;
 pub mod ir;
