@@ -3,6 +3,9 @@
 
 use accelc::config::{Config, Params};
 use accelc::model::{run_gemm, Matrix};
+
+mod common;
+use common::naive_product;
 use proptest::prelude::*;
 
 fn params(rows: u32, cols: u32, dataflow: &str, wb: u32, ab: u32, acc: u32, depth: Option<u32>) -> Params {
@@ -11,16 +14,6 @@ fn params(rows: u32, cols: u32, dataflow: &str, wb: u32, ab: u32, acc: u32, dept
         "name = \"t\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"{dataflow}\"\n{depth}[pe]\nkind = \"mac\"\nweight_bits = {wb}\nact_bits = {ab}\nacc_bits = {acc}\n"
     );
     Config::parse("test.toml", &text).expect("valid config").params()
-}
-
-/// Naive product, reduced to the signed range of `bits` with i128 remainders.
-fn naive(a: &Matrix, b: &Matrix, bits: u32) -> Matrix {
-    let modulus = 1i128 << bits;
-    Matrix::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
-        let exact: i128 = (0..a.ncols()).map(|k| a[(i, k)] as i128 * b[(k, j)] as i128).sum();
-        let r = exact.rem_euclid(modulus);
-        (if r >= modulus / 2 { r - modulus } else { r }) as i64
-    })
 }
 
 fn value(bits: u32) -> impl Strategy<Value = i64> {
@@ -55,7 +48,7 @@ proptest! {
     #[test]
     fn model_product_equals_naive_product((p, a, b) in case()) {
         let run = run_gemm(&p, &a, &b);
-        prop_assert_eq!(&run.c, &naive(&a, &b, p.acc_bits));
+        prop_assert_eq!(&run.c, &naive_product(&a, &b, p.acc_bits));
     }
 
     #[test]
@@ -79,7 +72,7 @@ fn wrapping_accumulator_matches_naive_on_extremes() {
     let a = Matrix::from_elem((3, 16), -8);
     let b = Matrix::from_elem((16, 3), -8);
     let run = run_gemm(&p, &a, &b);
-    assert_eq!(run.c, naive(&a, &b, 10));
+    assert_eq!(run.c, naive_product(&a, &b, 10));
     assert_eq!(run.c[(0, 0)], 0);
 }
 

@@ -3,6 +3,9 @@
 
 use accelc::config::{Config, Params};
 use accelc::model::{run_gemm, Matrix};
+
+mod common;
+use common::naive_product;
 use proptest::prelude::*;
 
 #[allow(clippy::too_many_arguments)] // one argument per config key reads best in the tests
@@ -12,15 +15,6 @@ fn sac(rows: u32, cols: u32, wb: u32, ab: u32, acc: u32, ks: u32, enc: &str, gro
          [pe]\nkind = \"sac\"\nweight_bits = {wb}\nact_bits = {ab}\nacc_bits = {acc}\nkneading_stride = {ks}\nencoding = \"{enc}\"\n"
     );
     Config::parse("t.toml", &text).expect("valid SAC config").params()
-}
-
-fn naive(a: &Matrix, b: &Matrix, bits: u32) -> Matrix {
-    let modulus = 1i128 << bits;
-    Matrix::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
-        let exact: i128 = (0..a.ncols()).map(|k| a[(i, k)] as i128 * b[(k, j)] as i128).sum();
-        let r = exact.rem_euclid(modulus);
-        (if r >= modulus / 2 { r - modulus } else { r }) as i64
-    })
 }
 
 fn matrix(rows: usize, cols: usize, lo: i64, hi: i64) -> impl Strategy<Value = Matrix> {
@@ -60,7 +54,7 @@ proptest! {
     #[test]
     fn sac_product_equals_naive_product((p, a, b) in case()) {
         let run = run_gemm(&p, &a, &b);
-        prop_assert_eq!(&run.c, &naive(&a, &b, p.acc_bits));
+        prop_assert_eq!(&run.c, &naive_product(&a, &b, p.acc_bits));
         for pair in run.outputs.windows(2) {
             prop_assert!(pair[0].cycle < pair[1].cycle);
         }
@@ -104,7 +98,7 @@ fn decoupled_columns_approach_the_slowest_columns_total() {
     let a = Matrix::from_shape_fn((1, k), |(_, kk)| kk as i64 % 7 - 3);
     let run = |g: u32| run_gemm(&sac(1, 2, 8, 8, 32, ks as u32, "sign_magnitude", g), &a, &b);
     let (lockstep, decoupled) = (run(1), run(4));
-    assert_eq!(lockstep.c, naive(&a, &b, 32));
+    assert_eq!(lockstep.c, naive_product(&a, &b, 32));
     assert_eq!(decoupled.c, lockstep.c);
     assert!(lockstep.cycles >= 64, "lockstep {}", lockstep.cycles);
     assert!(decoupled.cycles <= 40 + 8, "decoupled {}", decoupled.cycles);
