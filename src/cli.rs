@@ -73,3 +73,58 @@ pub fn lint(args: &LintArgs) -> Result<ExitCode> {
     println!("{report}");
     Ok(if report.clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
+
+#[derive(Args, Debug)]
+pub struct CyclesArgs {
+    /// Accelerator config (TOML)
+    pub config: PathBuf,
+    /// SCALE-Sim topology CSV (conv layers, or GEMM `Layer, M, N, K`)
+    #[arg(long)]
+    pub topology: PathBuf,
+    /// Seed of the random operands (cycles of MAC arrays do not depend on them; SAC cycles do)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Cycles of every layer of a topology on the config's array, from the reference model.
+pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
+    use crate::model::{run_gemm, Matrix};
+    use crate::verify::rng::SplitMix64;
+    let config = load_config(&args.config)?;
+    let p = config.params();
+    let layers = crate::workload::topology::read_topology(&args.topology)?;
+    let (w_lo, w_hi) = p.weight_range();
+    let a_hi = (1i64 << (p.act_bits - 1)) - 1;
+    println!("cycles {} ({}x{}) on {}", config.name, p.rows, p.cols, args.topology.display());
+    println!(
+        "{:<20} {:>8} {:>6} {:>6} {:>7} {:>12} {:>12}",
+        "layer", "M", "N", "K", "folds", "cycles", "MACs/PE/cyc"
+    );
+    let (mut total, mut macs) = (0u64, 0u64);
+    for (i, layer) in layers.iter().enumerate() {
+        let mut rng = SplitMix64::for_case(args.seed, i);
+        let a = Matrix::from_shape_fn((layer.m, layer.k), |_| rng.range_i64(-a_hi - 1, a_hi));
+        let b = Matrix::from_shape_fn((layer.k, layer.n), |_| rng.range_i64(w_lo, w_hi));
+        let run = run_gemm(&p, &a, &b);
+        let layer_macs = (layer.m * layer.n * layer.k) as u64;
+        println!(
+            "{:<20} {:>8} {:>6} {:>6} {:>7} {:>12} {:>12.3}",
+            layer.name,
+            layer.m,
+            layer.n,
+            layer.k,
+            run.folds,
+            run.cycles,
+            run.utilization(&p, layer_macs)
+        );
+        total += run.cycles;
+        macs += layer_macs;
+    }
+    let util = macs as f64 / (p.rows as f64 * p.cols as f64 * total as f64);
+    println!(
+        "cycles {}: {} layers, {total} cycles, {util:.3} MACs per PE per cycle",
+        config.name,
+        layers.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -25,6 +25,8 @@ enum Cmd {
     Verify(accelc::verify::VerifyArgs),
     /// Re-run a failing case written by `accelc verify`
     Replay(accelc::verify::ReplayArgs),
+    /// Cycles of every layer of a SCALE-Sim topology on the config's array (reference model)
+    Cycles(accelc::cli::CyclesArgs),
     /// Synthesize with Yosys (generic gates) or for an FPGA (ice40/ecp5 with nextpnr, xilinx estimate)
     Synth(accelc::synth::SynthArgs),
     /// Knead a layer's quantized weights into the SAC stream (Tetris), with a sparsity report
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Cmd::Verify(args) => accelc::verify::main(&args),
         Cmd::Replay(args) => accelc::verify::replay_main(&args),
         Cmd::Synth(args) => accelc::synth::main(&args),
+        Cmd::Cycles(args) => accelc::cli::cycles(&args),
         Cmd::Knead(args) => accelc::knead::main(&args),
     };
     match result {

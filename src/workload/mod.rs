@@ -12,6 +12,7 @@
 mod error;
 mod layer;
 mod quantize;
+pub mod topology;
 
 pub use error::{Result, WorkloadError};
 pub use layer::{load_network, Layer, Op, WeightStore};
