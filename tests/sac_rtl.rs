@@ -1,30 +1,18 @@
 //! The SAC array end to end: generated RTL against the model in Verilator, a planted fault in the SAC
 //! unit, and a corrupted kneaded stream, both of which verification must catch.
 
-use accelc::config::Config;
+mod common;
 use accelc::interface::Interface;
 use accelc::model::{run_gemm, Matrix};
 use accelc::verify::compare::compare;
 use accelc::verify::format::{stimulus_text, Trace};
 use accelc::verify::harness::{self, Limits};
-use accelc::verify::{self, Origin, VerifyOptions};
-use std::path::{Path, PathBuf};
-
-fn out_root() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify")
-}
-
-fn opts() -> VerifyOptions {
-    VerifyOptions { out_root: out_root(), keep: false, progress: false }
-}
-
-fn preset(name: &str) -> Config {
-    Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(format!("{name}.toml"))).unwrap()
-}
+use accelc::verify::{self, Origin};
+use common::{preset, verify_options, verify_root};
 
 #[test]
 fn sac_array_matches_the_model_bit_and_cycle_exact() {
-    let report = verify::verify_config_with(&preset("sac_4x4_i8_ks4_sm"), 20, 5, &opts()).unwrap();
+    let report = verify::verify_config_with(&preset("sac_4x4_i8_ks4_sm"), 20, 5, &verify_options()).unwrap();
     assert!(report.passed(), "{}", report.sentinel());
     assert!(report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl && c.cycles_model > 0));
 }
@@ -39,7 +27,7 @@ fn a_wrong_sign_in_the_sac_unit_is_caught() {
     let line =
         text.lines().find(|l| l.contains("slot1_negative ? seg1 - slot1_act_ext")).unwrap().to_string();
     *text = text.replacen(&line, &line.replace("seg1 - slot1_act_ext", "seg1 + slot1_act_ext"), 1);
-    let report = verify::verify_design(&config, &design, Origin::Given, 10, 2, &opts()).unwrap();
+    let report = verify::verify_design(&config, &design, Origin::Given, 10, 2, &verify_options()).unwrap();
     assert!(!report.passed(), "the fault must be caught: {}", report.sentinel());
     assert!(report.sentinel().contains(": FAIL "));
 }
@@ -50,11 +38,11 @@ fn a_corrupted_kneaded_stream_is_caught() {
     let p = config.params();
     let iface = Interface::of(&p);
     let design = accelc::rtl::generate(&config).unwrap();
-    let (tb, _) = harness::build(&p, &design, &iface, &out_root().join(".build")).unwrap();
+    let (tb, _) = harness::build(&p, &design, &iface, &verify_root().join(".build")).unwrap();
     let a = Matrix::from_shape_fn((4, 8), |(i, k)| (i * 8 + k) as i64 % 11 - 5);
     let b = Matrix::from_shape_fn((8, 4), |(k, n)| [3, -7, 0, 100, 127, -1, 21, -64][(k + n) % 8]);
     let good = run_gemm(&p, &a, &b);
-    let work = out_root().join("corrupt_stream");
+    let work = verify_root().join("corrupt_stream");
     std::fs::create_dir_all(&work).unwrap();
     let run_rtl = |run: &accelc::model::GemmRun, tag: &str| -> Trace {
         let stim = work.join(format!("{tag}-stimulus.txt"));

@@ -1,19 +1,8 @@
 //! Icarus wrapper: output parsing, and real runs on a clean module and on planted faults.
 
+mod common;
 use accelc::tools::iverilog::{compile, parse_output};
-use std::path::PathBuf;
-
-fn design_dir(tag: &str, verilog: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("accelc-test-iverilog-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("design.v"), verilog).unwrap();
-    dir
-}
-
-fn files() -> Vec<String> {
-    vec!["design.v".to_string()]
-}
+use common::{design_dir, design_files};
 
 #[test]
 fn continuation_lines_join_their_message_and_the_summary_is_dropped() {
@@ -35,27 +24,27 @@ fn continuation_lines_join_their_message_and_the_summary_is_dropped() {
 
 #[test]
 fn clean_module_compiles_without_a_message() {
-    let dir = design_dir(
+    let dir = design_dir("iverilog", 
         "clean",
         "module m (input wire clk, input wire [3:0] d, output reg [3:0] q);\n  always @(posedge clk) q <= d;\nendmodule\n",
     );
-    assert_eq!(compile(&dir, &files(), "m").unwrap(), Vec::<String>::new());
+    assert_eq!(compile(&dir, &design_files(), "m").unwrap(), Vec::<String>::new());
 }
 
 #[test]
 fn planted_faults_are_reported() {
     // An implicit wire (a -Wall warning) and an out-of-range select.
-    let dir = design_dir(
+    let dir = design_dir("iverilog", 
         "warn",
         "module m (input wire [3:0] a, output wire y, output wire z);\n  assign t = a[0];\n  assign y = t;\n  assign z = a[5];\nendmodule\n",
     );
-    let problems = compile(&dir, &files(), "m").unwrap();
+    let problems = compile(&dir, &design_files(), "m").unwrap();
     assert!(problems.iter().any(|p| p.contains("implicit definition of wire 't'")), "{problems:?}");
     assert!(problems.iter().any(|p| p.contains("[5]")), "{problems:?}");
     // A syntax error and a wrong top are errors, not panics or Err.
-    let dir = design_dir("syntax", "module m(input a, output y);\n assign y = a &;\nendmodule\n");
-    let problems = compile(&dir, &files(), "m").unwrap();
+    let dir = design_dir("iverilog", "syntax", "module m(input a, output y);\n assign y = a &;\nendmodule\n");
+    let problems = compile(&dir, &design_files(), "m").unwrap();
     assert!(problems.iter().any(|p| p.contains("syntax error")), "{problems:?}");
-    let problems = compile(&dir, &files(), "nosuch").unwrap();
+    let problems = compile(&dir, &design_files(), "nosuch").unwrap();
     assert!(!problems.is_empty());
 }

@@ -2,25 +2,14 @@
 //! re-record with `sh record.sh` there), and real runs showing that `check` catches planted faults
 //! and that generic synthesis reports sensible figures.
 
+mod common;
 use accelc::tools::yosys::{self, parse_check_log, parse_stat_json, Problem};
-use std::path::{Path, PathBuf};
+use common::{design_dir, design_files};
+use std::path::Path;
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/yosys").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A fresh folder holding one Verilog file `design.v`.
-fn design_dir(tag: &str, verilog: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("accelc-test-yosys-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("design.v"), verilog).unwrap();
-    dir
-}
-
-fn files() -> Vec<String> {
-    vec!["design.v".to_string()]
 }
 
 // ---------------------------------------------------------------- log parser on recorded output
@@ -175,14 +164,15 @@ endmodule
 
 #[test]
 fn check_passes_a_clean_module() {
-    let dir = design_dir("clean", CLEAN);
-    assert_eq!(yosys::check(&dir, &files(), "acc4").unwrap(), Vec::<String>::new());
+    let dir = design_dir("yosys", "clean", CLEAN);
+    assert_eq!(yosys::check(&dir, &design_files(), "acc4").unwrap(), Vec::<String>::new());
 }
 
 #[test]
 fn check_catches_a_planted_latch() {
     // The clean module with its enable moved into a combinational block that forgets the else.
     let dir = design_dir(
+        "yosys",
         "latch",
         "
 module acc4 (input wire clk, input wire en, input wire [3:0] d, output reg [7:0] q);
@@ -194,13 +184,14 @@ module acc4 (input wire clk, input wire en, input wire [3:0] d, output reg [7:0]
 endmodule
 ",
     );
-    let problems = yosys::check_problems(&dir, &files(), "acc4").unwrap();
+    let problems = yosys::check_problems(&dir, &design_files(), "acc4").unwrap();
     assert_eq!(problems, vec![Problem::Latch { signal: "acc4.next".into() }]);
 }
 
 #[test]
 fn check_catches_a_planted_undriven_net() {
     let dir = design_dir(
+        "yosys",
         "undriven",
         "
 module acc4 (input wire clk, input wire [3:0] d, output reg [7:0] q);
@@ -209,7 +200,7 @@ module acc4 (input wire clk, input wire [3:0] d, output reg [7:0] q);
 endmodule
 ",
     );
-    let problems = yosys::check_problems(&dir, &files(), "acc4").unwrap();
+    let problems = yosys::check_problems(&dir, &design_files(), "acc4").unwrap();
     // Yosys reports the bus bit by bit; the wrapper reports the wire once, with its bits.
     assert_eq!(problems, vec![Problem::Undriven { wire: "acc4.gain[3:0]".into() }]);
     assert_eq!(problems[0].to_string(), "wire acc4.gain[3:0] is used but has no driver");
@@ -218,6 +209,7 @@ endmodule
 #[test]
 fn check_catches_a_planted_loop_multiple_drivers_and_implicit_wire() {
     let dir = design_dir(
+        "yosys",
         "misc",
         "
 module bad (input wire a, input wire b, output wire y, output wire z);
@@ -230,7 +222,7 @@ module bad (input wire a, input wire b, output wire y, output wire z);
 endmodule
 ",
     );
-    let problems = yosys::check_problems(&dir, &files(), "bad").unwrap();
+    let problems = yosys::check_problems(&dir, &design_files(), "bad").unwrap();
     assert!(
         problems.iter().any(|p| matches!(p, Problem::LogicLoop { module, .. } if module == "bad")),
         "{problems:?}"
@@ -246,20 +238,20 @@ endmodule
 
 #[test]
 fn check_reports_a_syntax_error_and_a_missing_top_as_problems() {
-    let dir = design_dir("syntax", "module m(input a, output y);\n assign y = a &;\nendmodule\n");
-    let problems = yosys::check(&dir, &files(), "m").unwrap();
+    let dir = design_dir("yosys", "syntax", "module m(input a, output y);\n assign y = a &;\nendmodule\n");
+    let problems = yosys::check(&dir, &design_files(), "m").unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].starts_with("error: design.v:2: syntax error"), "{problems:?}");
-    let dir = design_dir("notop", CLEAN);
-    let problems = yosys::check(&dir, &files(), "nosuch").unwrap();
+    let dir = design_dir("yosys", "notop", CLEAN);
+    let problems = yosys::check(&dir, &design_files(), "nosuch").unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("nosuch"), "{problems:?}");
 }
 
 #[test]
 fn synth_generic_on_a_small_module() {
-    let dir = design_dir("synth", CLEAN);
-    let r = yosys::synth_generic(&dir, &files(), "acc4").unwrap();
+    let dir = design_dir("yosys", "synth", CLEAN);
+    let r = yosys::synth_generic(&dir, &design_files(), "acc4").unwrap();
     assert!(r.yosys.starts_with("Yosys "), "{}", r.yosys);
     assert_eq!(r.top, "acc4");
     // 8 accumulator bits; enable and sync reset become muxes/gates after dffunmap, so plain flops.
@@ -276,8 +268,8 @@ fn synth_generic_on_a_small_module() {
 
 #[test]
 fn synth_generic_reports_a_broken_design_as_an_error() {
-    let dir = design_dir("synth-bad", "module m(input a, output y);\n assign y = a &;\nendmodule\n");
-    let err = yosys::synth_generic(&dir, &files(), "m").unwrap_err();
+    let dir = design_dir("yosys", "synth-bad", "module m(input a, output y);\n assign y = a &;\nendmodule\n");
+    let err = yosys::synth_generic(&dir, &design_files(), "m").unwrap_err();
     assert!(format!("{err:#}").contains("syntax error"), "{err:#}");
 }
 

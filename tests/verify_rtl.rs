@@ -2,24 +2,14 @@
 //! verifier must catch (a wrong operator in the MAC unit, outputs one edge late), with the failure
 //! folder they leave and its replay. Builds are cached under target/tmp/verify (by content hash).
 
+mod common;
 use accelc::config::Config;
 use accelc::interface::Interface;
 use accelc::rtl::Design;
-use accelc::verify::{self, Origin, VerifyOptions};
-use std::path::{Path, PathBuf};
+use accelc::verify::{self, Origin};
+use common::{preset, verify_options, verify_root};
+use std::path::Path;
 use std::process::Command;
-
-fn out_root() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify")
-}
-
-fn opts() -> VerifyOptions {
-    VerifyOptions { out_root: out_root(), keep: false, progress: false }
-}
-
-fn preset(name: &str) -> Config {
-    Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(format!("{name}.toml"))).unwrap()
-}
 
 /// A preset under another name (so its top module, build and failure folders are its own).
 fn renamed(name: &str, new_name: &str) -> Config {
@@ -31,7 +21,7 @@ fn renamed(name: &str, new_name: &str) -> Config {
 #[test]
 fn small_os_and_ws_arrays_match_the_model_bit_and_cycle_exact() {
     for name in ["mac_os_2x2_i8", "mac_ws_2x2_i4"] {
-        let report = verify::verify_config_with(&preset(name), 20, 3, &opts()).unwrap();
+        let report = verify::verify_config_with(&preset(name), 20, 3, &verify_options()).unwrap();
         let sentinel = report.sentinel();
         assert!(report.passed(), "{sentinel}\n{:#?}", report.failed_cases().collect::<Vec<_>>());
         assert!(
@@ -59,7 +49,7 @@ fn a_wrong_operator_in_the_mac_unit_fails_with_a_replayable_failure_folder() {
     let config = renamed("mac_os_2x2_i8", "fault_minus_os_2x2");
     let mut design = accelc::rtl::generate(&config).unwrap();
     plant_minus_in_mac(&mut design);
-    let report = verify::verify_design(&config, &design, Origin::Given, 6, 1, &opts()).unwrap();
+    let report = verify::verify_design(&config, &design, Origin::Given, 6, 1, &verify_options()).unwrap();
     let sentinel = report.sentinel();
     assert!(!report.passed(), "{sentinel}");
     assert!(sentinel.starts_with("verify fault_minus_os_2x2: FAIL "), "{sentinel}");
@@ -68,7 +58,7 @@ fn a_wrong_operator_in_the_mac_unit_fails_with_a_replayable_failure_folder() {
     let dir = failed.failure_dir.clone().expect("a failure folder");
     assert_eq!(
         dir,
-        out_root().join("failures").join(format!("fault_minus_os_2x2-seed1-case{}", failed.index))
+        verify_root().join("failures").join(format!("fault_minus_os_2x2-seed1-case{}", failed.index))
     );
     for f in [
         "README.md",
@@ -89,7 +79,7 @@ fn a_wrong_operator_in_the_mac_unit_fails_with_a_replayable_failure_folder() {
         readme.contains(&format!("accelc replay {}", dir.display())) && readme.contains("out_data: lane")
     );
     // Replay runs the saved (faulty) Verilog of a given design and finds the same mismatches.
-    let replay = verify::replay(&dir, false, &out_root()).unwrap();
+    let replay = verify::replay(&dir, false, &verify_root()).unwrap();
     assert_eq!(replay.mismatches, failed.mismatches);
 }
 
@@ -143,7 +133,7 @@ fn outputs_one_edge_late_fail_on_their_edges() {
     let config = renamed("mac_ws_2x2_i4", "fault_late_ws_2x2");
     let mut design = accelc::rtl::generate(&config).unwrap();
     delay_outputs_by_one_edge(&config, &mut design);
-    let report = verify::verify_design(&config, &design, Origin::Given, 4, 1, &opts()).unwrap();
+    let report = verify::verify_design(&config, &design, Origin::Given, 4, 1, &verify_options()).unwrap();
     assert!(!report.passed(), "{}", report.sentinel());
     assert_eq!(report.failed_cases().count(), 4, "every case has outputs");
     for c in &report.cases {
@@ -160,7 +150,7 @@ fn the_cli_ends_with_the_sentinel_line_and_replays_a_folder() {
         .arg("verify")
         .arg(&config)
         .args(["--cases", "3", "--seed", "5", "--out"])
-        .arg(out_root())
+        .arg(verify_root())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -173,9 +163,9 @@ fn the_cli_ends_with_the_sentinel_line_and_replays_a_folder() {
     let config = renamed("mac_os_2x2_i8", "fault_cli_os_2x2");
     let mut design = accelc::rtl::generate(&config).unwrap();
     plant_minus_in_mac(&mut design);
-    let report = verify::verify_design(&config, &design, Origin::Given, 3, 1, &opts()).unwrap();
+    let report = verify::verify_design(&config, &design, Origin::Given, 3, 1, &verify_options()).unwrap();
     let dir = report.failed_cases().next().and_then(|c| c.failure_dir.clone()).expect("a failing case");
-    let out = Command::new(exe).arg("replay").arg(&dir).current_dir(out_root()).output().unwrap();
+    let out = Command::new(exe).arg("replay").arg(&dir).current_dir(verify_root()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.lines().last().unwrap().contains(": FAIL "), "{stdout}");
