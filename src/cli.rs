@@ -92,6 +92,14 @@ pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     use crate::verify::rng::SplitMix64;
     let config = load_config(&args.config)?;
     let p = config.params();
+    if p.sparse.is_some() {
+        return Err(BadInput(format!(
+            "{}: pe.kind = \"sparse_1d\": a sparse row array runs conv1d jobs, not GEMM topologies \
+             (see `make bench-sparse`)",
+            args.config.display()
+        ))
+        .into());
+    }
     let layers = crate::workload::topology::read_topology(&args.topology)?;
     let (w_lo, w_hi) = p.weight_range();
     let a_hi = (1i64 << (p.act_bits - 1)) - 1;

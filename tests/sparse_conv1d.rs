@@ -2,45 +2,14 @@
 //! loops over an explicitly zero-padded input, for the forward, input-gradient and weight-gradient
 //! phases, with strides, dilations, padding and causal TCN layers, at densities from 0 to 100%.
 
-use accelc::model::mac_unit::wrap;
+mod common;
+
 use accelc::sparse::conv1d::{forward, input_gradient, weight_gradient, Conv1d};
 use accelc::sparse::stream::{encode_row, StreamFormat};
+use common::naive_conv::{dense_forward, dense_input_gradient, dense_weight_gradient};
 use proptest::prelude::*;
 
 const ACC: u32 = 40;
-
-/// x with `pad` zeros in front and enough zeros behind for every tap.
-fn padded(x: &[i64], conv: &Conv1d) -> Vec<i64> {
-    let mut p = vec![0i64; conv.pad];
-    p.extend_from_slice(x);
-    p.resize(conv.pad + x.len() + conv.stride * conv.out_len + conv.dilation * conv.taps + 1, 0);
-    p
-}
-
-fn dense_forward(x: &[i64], w: &[i64], conv: &Conv1d) -> Vec<i64> {
-    let xp = padded(x, conv);
-    (0..conv.out_len)
-        .map(|t| wrap((0..conv.taps).map(|k| w[k] * xp[conv.stride * t + conv.dilation * k]).sum(), ACC))
-        .collect()
-}
-
-/// dx = the transpose of the forward map applied to dy: dx[i] = sum over (t, k) reading x[i].
-fn dense_input_gradient(dy: &[i64], w: &[i64], conv: &Conv1d) -> Vec<i64> {
-    let mut dxp = vec![0i64; padded(&vec![0; conv.in_len], conv).len()];
-    for t in 0..conv.out_len {
-        for k in 0..conv.taps {
-            dxp[conv.stride * t + conv.dilation * k] += dy[t] * w[k];
-        }
-    }
-    dxp[conv.pad..conv.pad + conv.in_len].iter().map(|&v| wrap(v, ACC)).collect()
-}
-
-fn dense_weight_gradient(dy: &[i64], x: &[i64], conv: &Conv1d) -> Vec<i64> {
-    let xp = padded(x, conv);
-    (0..conv.taps)
-        .map(|k| wrap((0..conv.out_len).map(|t| dy[t] * xp[conv.stride * t + conv.dilation * k]).sum(), ACC))
-        .collect()
-}
 
 fn sparse_row(len: usize, density: u32, seed: &[i64]) -> Vec<i64> {
     (0..len).map(|i| if (i as u32 * 37 + 11) % 100 < density { seed[i % seed.len()] } else { 0 }).collect()
@@ -75,11 +44,11 @@ proptest! {
         prop_assume!(conv.out_len > 0);
         let w = &w[..conv.taps];
         let x = sparse_row(conv.in_len, density, &values);
-        prop_assert_eq!(forward(&compress(&x), w, &conv, ACC), dense_forward(&x, w, &conv));
+        prop_assert_eq!(forward(&compress(&x), w, &conv, ACC), dense_forward(&x, w, &conv, ACC));
         let dy = sparse_row(conv.out_len, density, &values);
-        prop_assert_eq!(input_gradient(&compress(&dy), w, &conv, ACC), dense_input_gradient(&dy, w, &conv));
+        prop_assert_eq!(input_gradient(&compress(&dy), w, &conv, ACC), dense_input_gradient(&dy, w, &conv, ACC));
         let x_dense: Vec<i64> = (0..conv.in_len).map(|i| values[i % values.len()] / 2 + i as i64).collect();
-        prop_assert_eq!(weight_gradient(&compress(&dy), &x_dense, &conv, ACC), dense_weight_gradient(&dy, &x_dense, &conv));
+        prop_assert_eq!(weight_gradient(&compress(&dy), &x_dense, &conv, ACC), dense_weight_gradient(&dy, &x_dense, &conv, ACC));
     }
 }
 
@@ -114,7 +83,7 @@ fn all_zero_and_single_element_rows() {
     let mut one = [0i64; 8];
     one[0] = 7;
     let y = forward(&compress(&one), &w, &conv, ACC);
-    assert_eq!(y, dense_forward(&one, &w, &conv));
+    assert_eq!(y, dense_forward(&one, &w, &conv, ACC));
     assert_eq!(&y[..2], &[21, 14]);
 }
 

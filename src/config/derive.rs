@@ -2,6 +2,7 @@
 //! the testbench all read the same numbers.
 
 use super::{Config, Dataflow, PeKind, WeightEncoding};
+use crate::sparse::StreamFormat;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +25,45 @@ pub struct Params {
     pub kind: PeKind,
     /// SAC only (None for MAC): kneading and buffering parameters.
     pub sac: Option<SacParams>,
+    /// sparse_1d only: row buffers and the widths of the runtime conv geometry.
+    pub sparse: Option<SparseParams>,
+}
+
+/// Derived parameters of a sparse 1-D convolution row array. `Params::rows` PE rows, `Params::cols`
+/// kernel taps (KT MAC lanes per PE row); stream values are `act_bits` wide (activations or output
+/// gradients), dense operands `weight_bits` wide (kernel taps, or activations in the weight-gradient
+/// phase).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SparseParams {
+    /// L: entries of each PE row's buffers (dense operand, output row, readout row).
+    pub row_len: usize,
+    pub max_dilation: usize,
+    pub max_stride: usize,
+    /// Largest padding a job may use: max_dilation * (taps - 1) (a causal conv at the largest dilation).
+    pub max_pad: usize,
+    /// Q: dense values per PE row per load beat.
+    pub load_lanes: usize,
+    /// The compressed stream's format: act_bits values in rows of L.
+    pub stream: StreamFormat,
+    /// Bits of the runtime fields: stride shift (log2 stride), dilation, padding, lengths (0..=L).
+    pub shift_bits: u32,
+    pub dilation_bits: u32,
+    pub pad_bits: u32,
+    pub len_bits: u32,
+    /// Bits of a buffer address (0..L-1).
+    pub addr_bits: u32,
+    /// Bits of the load-beat counter (0..ceil(L/Q)-1).
+    pub chunk_bits: u32,
+    /// Width of the signed position arithmetic: holds every index the taps compute, from
+    /// -max_pad to (L-1) * max_stride + max_dilation * (taps-1).
+    pub pos_bits: u32,
+}
+
+impl SparseParams {
+    /// Load beats of a dense row of `len` values.
+    pub fn load_beats(&self, len: usize) -> usize {
+        len.div_ceil(self.load_lanes).max(1)
+    }
 }
 
 /// Derived parameters of a SAC array.
@@ -102,6 +142,32 @@ impl Params {
                     act_groups: c.array.act_buffer_groups.unwrap_or(2) as usize,
                 }
             }),
+            sparse: (c.pe.kind == PeKind::Sparse1d).then(|| {
+                let s = c.sparse.as_ref().expect("validated: sparse_1d has a [sparse] table");
+                let taps = cols;
+                let row_len = s.row_len as usize;
+                let max_dilation = s.max_dilation as usize;
+                let max_stride = s.max_stride as usize;
+                let max_pad = max_dilation * (taps - 1);
+                let max_pos = ((row_len - 1) * max_stride + max_dilation * (taps - 1)).max(row_len + max_pad);
+                let load_lanes = s.load_lanes.unwrap_or(taps as u32) as usize;
+                SparseParams {
+                    row_len,
+                    max_dilation,
+                    max_stride,
+                    max_pad,
+                    load_lanes,
+                    stream: StreamFormat::new(c.pe.act_bits, row_len).expect("validated row length"),
+                    shift_bits: clog2(max_stride as u64).max(1),
+                    dilation_bits: clog2(max_dilation as u64 + 1),
+                    pad_bits: clog2(max_pad as u64 + 1).max(1),
+                    len_bits: clog2(row_len as u64 + 1),
+                    addr_bits: clog2(row_len as u64).max(1),
+                    chunk_bits: clog2(row_len.div_ceil(load_lanes) as u64).max(1),
+                    // Sign bit + magnitude of the largest |position|.
+                    pos_bits: clog2(max_pos as u64 + 1) + 1,
+                }
+            }),
         }
     }
 
@@ -109,7 +175,7 @@ impl Params {
     pub fn weight_range(&self) -> (i64, i64) {
         let hi = (1i64 << (self.weight_bits - 1)) - 1;
         match self.kind {
-            PeKind::Mac => (-hi - 1, hi),
+            PeKind::Mac | PeKind::Sparse1d => (-hi - 1, hi),
             PeKind::Sac => (-hi, hi),
         }
     }

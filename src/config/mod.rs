@@ -4,7 +4,7 @@
 pub mod derive;
 mod validate;
 
-pub use derive::{Params, SacParams};
+pub use derive::{Params, SacParams, SparseParams};
 pub use validate::{ConfigError, ConfigErrors};
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,33 @@ pub struct Config {
     pub name: String,
     pub array: ArrayConfig,
     pub pe: PeConfig,
+    /// sparse_1d only: the row buffers and the limits of the runtime conv geometry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparse: Option<SparseConfig>,
+}
+
+/// The sparse 1-D convolution row array (SparseTrain). `array.rows` is the number of PE rows (each
+/// holds one output row), `array.cols` the kernel taps KT (the MAC lanes of a PE row). Stride,
+/// dilation, padding and row lengths are per job, within the limits below.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparseConfig {
+    /// L: the longest row (input or output) a PE row buffers; sets the stream's index width.
+    pub row_len: u32,
+    /// Largest dilation a job may use.
+    #[serde(default = "one")]
+    pub max_dilation: u32,
+    /// Largest stride a job may use: 1, 2 or 4 (strides are powers of two, so division is a shift).
+    #[serde(default = "one")]
+    pub max_stride: u32,
+    /// Dense-operand values loaded per PE row per beat (kernel taps, or the activation row of the
+    /// weight-gradient phase). Default: the taps, so a kernel row loads in one beat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_lanes: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +135,9 @@ pub enum PeKind {
     Mac,
     /// Tetris split-and-accumulate over kneaded weights.
     Sac,
+    /// SparseTrain 1-D convolution rows over compressed (value, index) streams.
+    #[serde(rename = "sparse_1d")]
+    Sparse1d,
 }
 
 impl Config {

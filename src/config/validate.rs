@@ -130,6 +130,7 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             ck.require(false, "array.act_buffer_groups", g, sac_only);
         }
     }
+    sparse_rules(&mut ck, c);
     match (c.array.dataflow, c.array.acc_depth) {
         (Dataflow::WeightStationary, Some(depth)) => ck.require(
             depth.is_power_of_two() && (2..=4096).contains(&depth),
@@ -149,6 +150,57 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
         Ok(())
     } else {
         Err(super::ConfigErrors(ck.errors))
+    }
+}
+
+/// The sparse 1-D row array: `[sparse]` present exactly for `pe.kind = "sparse_1d"`, buffers and
+/// runtime limits in range.
+fn sparse_rules(ck: &mut Checker, c: &Config) {
+    let sparse = c.pe.kind == PeKind::Sparse1d;
+    match (&c.sparse, sparse) {
+        (None, true) => ck.require(
+            false,
+            "sparse",
+            "(missing)",
+            "pe.kind = \"sparse_1d\" needs a [sparse] table with row_len",
+        ),
+        (Some(_), false) => ck.require(false, "sparse", "(table)", "only applies to pe.kind = \"sparse_1d\""),
+        _ => {}
+    }
+    let Some(s) = c.sparse.as_ref().filter(|_| sparse) else { return };
+    ck.require(
+        c.array.dataflow == Dataflow::OutputStationary,
+        "array.dataflow",
+        "\"weight_stationary\"",
+        "pe.kind = \"sparse_1d\" needs dataflow = \"output_stationary\" (each PE row holds its output row)",
+    );
+    ck.range("array.rows", c.array.rows, 1, 64);
+    ck.require(
+        (1..=16).contains(&c.array.cols),
+        "array.cols",
+        c.array.cols,
+        "is the kernel taps of a sparse_1d PE row: must be between 1 and 16",
+    );
+    ck.require(
+        (2..=256).contains(&s.row_len) && s.row_len >= c.array.cols,
+        "sparse.row_len",
+        s.row_len,
+        &format!("must be between 2 and 256 and at least the taps (array.cols = {})", c.array.cols),
+    );
+    ck.range("sparse.max_dilation", s.max_dilation, 1, 64);
+    ck.require(
+        matches!(s.max_stride, 1 | 2 | 4),
+        "sparse.max_stride",
+        s.max_stride,
+        "must be 1, 2 or 4 (strides are powers of two)",
+    );
+    if let Some(q) = s.load_lanes {
+        ck.require(
+            q >= 1 && q <= s.row_len,
+            "sparse.load_lanes",
+            q,
+            &format!("must be between 1 and sparse.row_len ({})", s.row_len),
+        );
     }
 }
 

@@ -103,6 +103,7 @@ impl OpCounts {
             (PeKind::Mac, Dataflow::OutputStationary) => c.mac_os(p, run),
             (PeKind::Mac, Dataflow::WeightStationary) => c.mac_ws(p, run),
             (PeKind::Sac, _) => c.sac(p, run),
+            (PeKind::Sparse1d, _) => panic!("sparse_1d arrays do not run GEMMs"),
         }
         let out_bits = (p.cols as u64) * p.acc_bits as u64;
         c.streams.push(StreamCount {

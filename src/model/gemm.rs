@@ -40,6 +40,9 @@ pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
         (PeKind::Sac, _) => sac_array::run(p, a, b),
         (PeKind::Mac, Dataflow::OutputStationary) => os_array::run(p, a, b),
         (PeKind::Mac, Dataflow::WeightStationary) => ws_array::run(p, a, b),
+        (PeKind::Sparse1d, _) => {
+            panic!("a sparse_1d array runs conv1d jobs (crate::sparse::array), not GEMMs")
+        }
     };
     run.cycles = run.outputs.last().map_or(0, |o| o.cycle + 1);
     run
@@ -60,7 +63,7 @@ pub(super) fn ceil_div(x: usize, y: usize) -> usize {
     x.div_ceil(y)
 }
 
-pub(super) fn channel(name: &str) -> ChannelTrace {
+pub(crate) fn channel(name: &str) -> ChannelTrace {
     ChannelTrace { name: name.into(), beats: Vec::new(), taken_at: Vec::new() }
 }
 

@@ -29,6 +29,22 @@ pub struct ChannelTrace {
     pub taken_at: Vec<u64>,
 }
 
+/// A model run as a testbench sees it: the input beats (with the edges they are taken at) and the
+/// output beats (with the edges they leave at).
+pub trait Traced {
+    fn input_traces(&self) -> &[ChannelTrace];
+    fn output_beats(&self) -> &[OutBeat];
+}
+
+impl Traced for GemmRun {
+    fn input_traces(&self) -> &[ChannelTrace] {
+        &self.inputs
+    }
+    fn output_beats(&self) -> &[OutBeat] {
+        &self.outputs
+    }
+}
+
 /// One output beat: the edge it leaves at and its lanes (signed, acc_bits wide).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutBeat {

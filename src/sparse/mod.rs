@@ -120,6 +120,7 @@
 //! [`dist`] (Laplace and Gaussian samples from the LFSR, for tests and benchmarks) is not part of the
 //! hardware contract.
 
+pub mod array;
 pub mod conv1d;
 pub mod dist;
 pub mod lfsr;

@@ -19,6 +19,7 @@ pub mod compare;
 pub mod format;
 pub mod harness;
 pub mod rng;
+pub mod sparse_vectors;
 pub mod vectors;
 
 use crate::config::{Config, Params};

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests (each test binary uses some of them).
 #![allow(dead_code)]
 
+pub mod naive_conv;
+
 use accelc::config::Config;
 use accelc::model::Matrix;
 use accelc::verify::VerifyOptions;
