@@ -14,5 +14,6 @@ pub mod rtl;
 pub mod sparse;
 pub mod synth;
 pub mod tools;
+pub mod train;
 pub mod verify;
 pub mod workload;
