@@ -236,7 +236,12 @@ fn quantized_array_convs_agree_with_float_within_the_quantization_bound() {
         assert!(within(&y.data, &y_bad.data, &bound_y).is_err(), "{name}: the bound check can fail");
         // Dense-feed reference ran on every phase and agreed; the counts are there.
         let st = &array.layers[0];
-        assert!(st.forward.dense_cycles > st.forward.cycles && st.weight_gradient.jobs == cout as u64);
+        assert!(st.forward.dense_cycles > st.forward.cycles, "{name}: ReLU zeros are skipped");
+        assert_eq!(
+            st.weight_gradient.jobs,
+            (cout * cin.div_ceil(p.rows)) as u64,
+            "{name}: one job per group"
+        );
     }
 }
 
@@ -247,22 +252,38 @@ fn pruning_reaches_the_target_sparsity_on_the_streamed_gradient() {
     let c = Conv1d::causal(3, 1, 32);
     let x = Seq { batch: 8, channels: 8, len: 32, data: floats(8 * 8 * 32, &mut rng, true) };
     let w = Kernel { outputs: 8, inputs: 8, taps: 3, data: floats(192, &mut rng, false) };
-    let dy = Seq { batch: 8, channels: 8, len: 32, data: floats(8 * 8 * 32, &mut rng, false) };
+    // 70% zeros, like a gradient behind ReLUs: with one scale per tensor a dense Gaussian cannot reach
+    // 0.9 at all (the most a width allows is about 1 - mean|g| / tau_max, crate::sparse docs section 4).
+    let data = (0..8 * 8 * 32).map(|_| if rng.uniform() < 0.7 { 0.0 } else { rng.normal() }).collect();
+    let dy = Seq { batch: 8, channels: 8, len: 32, data };
     let pruning = Pruning::new(p.act_bits, 0.9, 77).unwrap();
     let mut engine = ArrayEngine::new(p.clone(), Some(pruning), 0).unwrap();
-    let (dx, dw) = engine.backward(0, &x, &w, &c, &dy, true).unwrap();
-    let st = &engine.layers[0];
-    assert!(st.natural_sparsity() < 0.01, "a Gaussian gradient has no zeros before pruning");
+    let (_, dw) = engine.backward(0, &x, &w, &c, &dy, true).unwrap();
+    let st = engine.layers[0].clone();
+    assert!((st.natural_sparsity() - 0.7).abs() < 0.03, "before pruning {}", st.natural_sparsity());
     assert!((st.grad_sparsity() - 0.9).abs() < 0.02, "sparsity after pruning {}", st.grad_sparsity());
-    assert!(st.input_gradient.nnz < st.input_gradient.entries / 5, "the array skipped the zeros");
-    // Unbiased pruning keeps the gradients' sum roughly: compare with the float result.
-    let (dxf, dwf) = FloatEngine.backward(0, &x, &w, &c, &dy, true).unwrap();
-    let rel = |a: &[f64], b: &[f64]| {
-        let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
-        (num / b.iter().map(|y| y * y).sum::<f64>()).sqrt()
+    // The array streamed only the nonzeros: 8 jobs x 8 rows x 32 values, about 10% of them.
+    let ig = &st.input_gradient;
+    assert!(ig.nnz as f64 <= 0.12 * 2048.0 && ig.nnz == st.weight_gradient.nnz, "nnz {}", ig.nnz);
+    assert!(ig.cycles * 4 < ig.dense_cycles, "{} cycles, {} dense", ig.cycles, ig.dense_cycles);
+    // Pruning is unbiased: one pruned dw is about as far from the float dw as the dw itself, the mean
+    // over 40 independent prunings (the LFSR runs on) is much closer.
+    let (_, dwf) = FloatEngine.backward(0, &x, &w, &c, &dy, false).unwrap();
+    let rel = |a: &[f64]| {
+        let num: f64 = a.iter().zip(&dwf.data).map(|(x, y)| (x - y).powi(2)).sum();
+        (num / dwf.data.iter().map(|y| y * y).sum::<f64>()).sqrt()
     };
-    let (rx, rw) = (rel(&dx.unwrap().data, &dxf.unwrap().data), rel(&dw.data, &dwf.data));
-    assert!(rx > 0.05 && rx < 3.0 && rw > 0.01 && rw < 1.0, "pruning noise: dx {rx}, dw {rw}");
+    let mut mean = vec![0.0; dw.data.len()];
+    let reps = 40;
+    for _ in 0..reps {
+        let (_, dw) = engine.backward(0, &x, &w, &c, &dy, false).unwrap();
+        mean.iter_mut().zip(&dw.data).for_each(|(m, v)| *m += v / reps as f64);
+    }
+    let (one, avg) = (rel(&dw.data), rel(&mean));
+    assert!(
+        one > 0.3 && avg < one / 3.0,
+        "relative error of one pruning {one}, of the mean of {reps}: {avg}"
+    );
 }
 
 #[test]
