@@ -77,15 +77,17 @@ fn a_wrong_index_in_the_stream_is_caught() {
 }
 
 #[test]
-fn an_off_by_one_row_end_in_the_position_logic_is_caught() {
+fn a_missing_stride_test_in_the_position_logic_is_caught() {
     let mut config = preset("sparse_4x3_l32_i8");
-    config.name = "fault_sparse_row_end".into();
+    config.name = "fault_sparse_stride".into();
     let mut design = accelc::rtl::generate(&config).unwrap();
-    let (_, text) = design.files.iter_mut().find(|(n, _)| n == "fault_sparse_row_end.v").unwrap();
-    // Lane 1 of the gradient phases also adds at position in_len, one past the row's end.
-    let needle = "(lane1_grad_pos < in_len_ext)";
-    assert!(text.contains(needle));
-    *text = text.replacen(needle, "(lane1_grad_pos <= in_len_ext)", 1);
+    let (_, text) = design.files.iter_mut().find(|(n, _)| n == "fault_sparse_stride.v").unwrap();
+    // Lane 1 forgets that a strided forward position must be divisible by the stride (stride 1 and
+    // the gradient phases are unaffected). An off-by-one at a row's end would not do as a planted
+    // fault: positions past the row are never read out, so it changes no output.
+    let needle = "((lane1_fwd_num & stride_mask) == 8'd0)";
+    assert!(text.contains(needle), "{}", text.lines().find(|l| l.contains("lane1_fwd_hit =")).unwrap());
+    *text = text.replacen(needle, "1'b1", 1);
     let report = verify::verify_design(&config, &design, Origin::Given, 10, 4, &verify_options()).unwrap();
     assert!(!report.passed(), "the fault must be caught: {}", report.sentinel());
     assert!(report.sentinel().contains(": FAIL "));
