@@ -62,6 +62,7 @@ fn engine() -> Result<tera::Tera> {
         ("sac_top.v.tera", include_str!("../../templates/sac_top.v.tera")),
         ("sparse_row.v.tera", include_str!("../../templates/sparse_row.v.tera")),
         ("sparse_top.v.tera", include_str!("../../templates/sparse_top.v.tera")),
+        ("prune_unit.v.tera", include_str!("../../templates/prune_unit.v.tera")),
     ])?;
     Ok(tera)
 }
@@ -156,6 +157,7 @@ pub fn generate(config: &Config) -> Result<Design> {
                 ),
                 (format!("{row}.v"), sparse::render_row(&tera, &header, &p, sp, &row)?),
                 (format!("{}.v", p.name), sparse::render_top(&tera, &header, &p, sp, &ir)?),
+                (format!("{}.v", prune_unit_name(&p)), prune_unit(&tera, &header, &p)?),
             ]
         }
         (Some(sac), None) => {
@@ -172,6 +174,26 @@ pub fn generate(config: &Config) -> Result<Design> {
     files.push(("files.f".into(), file_list));
     files.push(("manifest.json".into(), manifest));
     Ok(Design { top: p.name.clone(), files })
+}
+
+/// The gradient pruning unit that comes with a sparse row array (not instantiated by its top: it sits
+/// between the backward pass's output and the stream encoder).
+pub fn prune_unit_name(p: &Params) -> String {
+    format!("{}_prune_unit", p.name)
+}
+
+fn prune_unit(tera: &tera::Tera, header: &str, p: &Params) -> Result<String> {
+    sparse::render_prune_unit(tera, header, p.act_bits, crate::sparse::DEFAULT_DRAW_BITS, &prune_unit_name(p))
+}
+
+/// A design of the pruning unit alone (its own top), for verification and synthesis.
+pub fn generate_prune_unit(config: &Config) -> Result<Design> {
+    let p = config.params();
+    anyhow::ensure!(p.sparse.is_some(), "{}: the pruning unit comes with sparse_1d arrays", config.name);
+    let tera = engine()?;
+    let name = prune_unit_name(&p);
+    let text = prune_unit(&tera, &header(config, &p), &p)?;
+    Ok(Design { top: name.clone(), files: vec![(format!("{name}.v"), text)] })
 }
 
 /// The MAC array's files: MAC unit, PE, top.

@@ -18,6 +18,7 @@
 pub mod compare;
 pub mod format;
 pub mod harness;
+pub mod prune;
 pub mod rng;
 pub mod sparse_vectors;
 pub mod vectors;
@@ -444,8 +445,15 @@ pub fn main(args: &VerifyArgs) -> Result<ExitCode> {
             println!("replay case {}: accelc replay {}", c.index, dir.display());
         }
     }
+    let mut passed = report.passed();
+    if config.params().sparse.is_some() {
+        // The gradient pruning unit that comes with the array, on as many cases.
+        let unit = verify_prune_unit(&config, None, args.cases, args.seed, &opts)?;
+        println!("{}", unit.sentinel());
+        passed &= unit.passed();
+    }
     println!("{}", report.sentinel());
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Every reason the array `p` cannot run `jobs`, one line each.
@@ -496,6 +504,83 @@ pub fn check_jobs(config: &Config, jobs: &[Job], tag: &str, opts: &VerifyOptions
         let _ = std::fs::remove_dir_all(&work);
     }
     Ok(result)
+}
+
+/// Verifies the gradient pruning unit of a sparse_1d config (or a given design of it) against the
+/// model's pruner: every output bit and edge. A failing case keeps its stimulus and traces under
+/// `<out>/failures/<unit>-seed<S>-case<I>/`.
+pub fn verify_prune_unit(
+    config: &Config,
+    design: Option<&Design>,
+    cases: usize,
+    seed: u64,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let p = config.params();
+    let generated;
+    let design = match design {
+        Some(d) => d,
+        None => {
+            generated = crate::rtl::generate_prune_unit(config)?;
+            &generated
+        }
+    };
+    let iface = prune::interface(p.act_bits);
+    let unit = Params { name: design.top.clone(), ..p.clone() };
+    let (tb, _) = harness::build(&unit, design, &iface, &opts.out_root.join(".build"))?;
+    let mut results = Vec::with_capacity(cases);
+    for index in 0..cases {
+        let case = prune::generate(&p, seed, index);
+        let run = prune::run(p.act_bits, &case);
+        let expected = Trace::expected(&iface, &run);
+        let work = opts.out_root.join(".verify").join(format!(
+            "{}-seed{seed}-{}-case{index}",
+            design.top,
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&work)?;
+        let stim = work.join("stimulus.txt");
+        std::fs::write(&stim, format::stimulus_text(&iface, &run))?;
+        std::fs::write(work.join("expected.txt"), expected.to_text(&iface))?;
+        let out = harness::run(
+            &tb,
+            &iface,
+            &stim,
+            &work.join("got.txt"),
+            Limits::for_run(&unit, run.cycles()),
+            None,
+        )?;
+        let (got_cycles, mismatches) = match out.trace {
+            Ok(got) => (got.cycles(), compare::compare(&iface, &expected, &got)),
+            Err(e) => (0, vec![format!("no trace from the testbench: {e:#}")]),
+        };
+        let mut result = CaseResult {
+            index,
+            description: case.description.clone(),
+            cycles_model: expected.cycles(),
+            cycles_rtl: got_cycles,
+            mismatches,
+            failure_dir: None,
+        };
+        let dir = opts.out_root.join("failures").join(format!("{}-seed{seed}-case{index}", design.top));
+        let _ = std::fs::remove_dir_all(&dir);
+        if !result.mismatches.is_empty() {
+            std::fs::create_dir_all(dir.parent().expect("under failures/"))?;
+            std::fs::rename(&work, &dir)?;
+            std::fs::write(
+                dir.join("README.md"),
+                format!("# {}\n\n{}\n", case.description, result.mismatches.join("\n")),
+            )?;
+            result.failure_dir = Some(dir);
+        } else if !opts.keep {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        if opts.progress && !result.mismatches.is_empty() {
+            println!("  {}: MISMATCH ({} beats)", result.description, result.mismatches.len());
+        }
+        results.push(result);
+    }
+    Ok(VerifyReport { name: design.top.clone(), seed, testbench: tb, cases: results })
 }
 
 /// The outcome of a replay.
