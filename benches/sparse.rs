@@ -98,6 +98,7 @@ fn mac_cycles(p: &Params, m: usize, k: usize, n: usize) -> u64 {
     run_gemm(p, &Matrix::zeros((m, k)), &Matrix::zeros((k, n))).cycles
 }
 
+#[allow(clippy::too_many_arguments)] // one table row: every column is an argument
 fn row(
     layer: &str,
     phase: &str,
