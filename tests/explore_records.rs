@@ -32,7 +32,7 @@ fn records() -> Vec<PointRecord> {
         values: vec!["4".into(), "sac".into(), "8".into()],
         status: Status::DoesNotFit,
         note: "does not fit iCE40HX8K-CT256: ICESTORM_LC 26171/7680, \"quoted\"\nsecond line".into(),
-        energy_pj: 123456789.123456789,
+        energy_pj: 123456789.12345679, // a float with a long shortest form
         area: Some(25_115),
         area_unit: "LUT4".into(),
         cells: None,
