@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth test bench bench-sac bench-sparse fpga-table clean
+.PHONY: setup build run gen lint verify synth test bench bench-sac bench-sparse fpga-table explore clean
 
 setup:
 	bash scripts/setup.sh
@@ -69,6 +69,12 @@ fpga-table: build
 	@for r in $(FPGA_RUNS); do set -- $$(echo $$r | tr : ' '); \
 	    $(ACCELC) synth configs/$$1.toml --target $$2 --device $$3 -o rtl_out/fpga/$$1-$$2-$$3 --markdown-row || exit 1; \
 	done
+
+# Design-space exploration of the shipped example space: points, Pareto table and SVG plots in rtl_out/explore/
+# (synthesis cached in rtl_out/.synth: the first run takes minutes, a rerun seconds).
+SPACE ?= spaces/example.toml
+explore: build
+	$(ACCELC) explore $(SPACE) -o rtl_out/explore
 
 clean:
 	rm -rf rtl_out

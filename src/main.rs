@@ -31,6 +31,8 @@ enum Cmd {
     Synth(accelc::synth::SynthArgs),
     /// Knead a layer's quantized weights into the SAC stream (Tetris), with a sparsity report
     Knead(accelc::knead::KneadArgs),
+    /// Explore a design space: cycles, area and energy of every point, Pareto front, SVG plots
+    Explore(accelc::explore::cli::ExploreArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Cmd::Synth(args) => accelc::synth::main(&args),
         Cmd::Cycles(args) => accelc::cli::cycles(&args),
         Cmd::Knead(args) => accelc::knead::main(&args),
+        Cmd::Explore(args) => accelc::explore::cli::main(&args),
     };
     match result {
         Ok(code) => code,
