@@ -286,6 +286,12 @@ fn build_config(file: &str, table: &Table) -> Result<Config, Rejected> {
         ));
     }
     match Config::parse(file, &text) {
+        // Explore workloads are GEMMs; a sparse row array runs conv1d jobs (`make bench-sparse`).
+        Ok(config) if config.pe.kind == crate::config::PeKind::Sparse1d => Err(Rejected::Rules(vec![
+            "pe.kind = \"sparse_1d\": sparse row arrays run conv1d jobs, not the GEMM workloads explore \
+             evaluates (see make bench-sparse)"
+                .into(),
+        ])),
         Ok(config) => Ok(config),
         Err(ConfigErrors(errors)) => Err(Rejected::Rules(
             errors
