@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth test bench bench-sac fpga-table clean
+.PHONY: setup build run gen lint verify synth test bench bench-sac bench-sparse fpga-table explore clean
 
 setup:
 	bash scripts/setup.sh
@@ -48,6 +48,7 @@ test:
 bench: build
 	cargo bench --quiet --bench spine
 	cargo bench --quiet --bench sac
+	cargo bench --quiet --bench sparse
 
 # MAC vs SAC (Tetris) on real networks; tables in rtl_out/bench/sac.{json,csv}.
 bench-sac: build
@@ -56,6 +57,11 @@ bench-sac: build
 FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40:up5k mac_os_8x8_i8:ice40:hx8k \
              mac_os_8x8_i8:ecp5:25k mac_os_8x8_i8:ecp5:45k mac_os_8x8_i8:ecp5:85k
 
+# SparseTrain: sparse 1-D rows vs the same rows fed dense vs the MAC array, on real conv layers in the three
+# training phases; Yosys area. Tables in rtl_out/bench/sparse.{json,csv}.
+bench-sparse: build
+	cargo bench --quiet --bench sparse
+
 # FPGA figures for the README as a markdown table (cached in rtl_out/.synth: cold ~12 min on 2 cores, then instant).
 fpga-table: build
 	@echo "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) |"
@@ -63,6 +69,12 @@ fpga-table: build
 	@for r in $(FPGA_RUNS); do set -- $$(echo $$r | tr : ' '); \
 	    $(ACCELC) synth configs/$$1.toml --target $$2 --device $$3 -o rtl_out/fpga/$$1-$$2-$$3 --markdown-row || exit 1; \
 	done
+
+# Design-space exploration of the shipped example space: points, Pareto table and SVG plots in rtl_out/explore/
+# (synthesis cached in rtl_out/.synth: the first run takes minutes, a rerun seconds).
+SPACE ?= spaces/example.toml
+explore: build
+	$(ACCELC) explore $(SPACE) -o rtl_out/explore
 
 clean:
 	rm -rf rtl_out

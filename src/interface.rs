@@ -1,7 +1,7 @@
 //! The streaming interface of a generated top: which channels it has, their ports, widths and meaning.
 //! One description serves the RTL views, the manifest, the model's beat streams and the testbench.
 
-use crate::config::{Dataflow, Params, SacParams};
+use crate::config::{Dataflow, Params, SacParams, SparseParams};
 use serde::Serialize;
 
 /// One data port of a channel: `lanes` signed values of `lane_bits` each, lane 0 in the low bits.
@@ -66,6 +66,9 @@ impl Interface {
         ];
         if let Some(sac) = &p.sac {
             return Interface::sac(p, sac, out, common.to_vec());
+        }
+        if let Some(sp) = &p.sparse {
+            return Interface::sparse(p, sp, common[..3].to_vec());
         }
         match p.dataflow {
             Dataflow::OutputStationary => Interface {
@@ -195,5 +198,75 @@ impl Interface {
             ])
             .collect();
         Interface { inputs, output, protocol }
+    }
+}
+
+impl Interface {
+    /// Sparse 1-D row array: a broadcast entry stream, the dense operands with the job geometry, and
+    /// the output rows one position per beat (model and timing: `crate::sparse::array`).
+    fn sparse(p: &Params, sp: &SparseParams, common: Vec<String>) -> Interface {
+        let x = Channel {
+            name: "x".into(),
+            valid: "x_valid".into(),
+            ready: Some("x_ready".into()),
+            fields: vec![
+                Field::new(
+                    "x_entry",
+                    1,
+                    sp.stream.entry_bits(),
+                    "a packed stream entry: valid (bit 0), last (bit 1), index, value (crate::sparse::stream)",
+                ),
+                Field::new("x_end", 1, 1, "1 on the row-end entry of a job's last row"),
+            ],
+        };
+        let d = Channel {
+            name: "d".into(),
+            valid: "d_valid".into(),
+            ready: Some("d_ready".into()),
+            fields: vec![
+                Field::new(
+                    "d_data",
+                    p.rows * sp.load_lanes,
+                    p.weight_bits,
+                    "a chunk of the next row's dense operands: lane r*Q + q is value c*Q + q of PE row r (beat c)",
+                ),
+                Field::new("d_last", 1, 1, "1 on the last chunk of a row's dense operands"),
+                Field::new("d_phase", 1, 2, "0 forward, 1 input gradient, 2 weight gradient"),
+                Field::new("d_shift", 1, sp.shift_bits, "log2 of the stride"),
+                Field::new("d_dilation", 1, sp.dilation_bits, "the dilation"),
+                Field::new("d_pad", 1, sp.pad_bits, "zeros before x[0]"),
+                Field::new("d_in_len", 1, sp.len_bits, "the input row length"),
+                Field::new("d_out_len", 1, sp.len_bits, "the output row length"),
+            ],
+        };
+        let output = Channel {
+            name: "out".into(),
+            valid: "out_valid".into(),
+            ready: None,
+            fields: vec![Field::new(
+                "out_data",
+                p.rows,
+                p.acc_bits,
+                "position j of a finished job's output rows: lane r is PE row r, signed, modulo 2^acc_bits",
+            )],
+        };
+        let protocol = common
+            .into_iter()
+            .chain([
+                format!(
+                    "A job sums, per PE row, the 1-D convolutions of its rows: each row is its stream entries on `x` \
+                     (one per nonzero, or one empty-row marker) and its dense operands on `d` (ceil(len / {}) beats, \
+                     d_last on the last: kernel taps, or the activation row for the weight gradient).",
+                    sp.load_lanes
+                ),
+                "The dense operands are double-buffered: a row's first entry waits until its operands are \
+                 loaded, and the next row's load may start at that edge."
+                    .to_string(),
+                "When the entry with x_end is taken at edge t, the job's output rows leave one position per \
+                 edge at t + 1, t + 2, ...; the next job's x_end entry waits until they have left."
+                    .to_string(),
+            ])
+            .collect();
+        Interface { inputs: vec![x, d], output, protocol }
     }
 }

@@ -31,6 +31,8 @@ enum Cmd {
     Synth(accelc::synth::SynthArgs),
     /// Knead a layer's quantized weights into the SAC stream (Tetris), with a sparsity report
     Knead(accelc::knead::KneadArgs),
+    /// Explore a design space: cycles, area and energy of every point, Pareto front, SVG plots
+    Explore(accelc::explore::cli::ExploreArgs),
     /// Train a small TCN on the adding problem on the sparse array's model, with and without gradient pruning
     TrainDemo(accelc::train::cli::TrainDemoArgs),
 }
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Cmd::Synth(args) => accelc::synth::main(&args),
         Cmd::Cycles(args) => accelc::cli::cycles(&args),
         Cmd::Knead(args) => accelc::knead::main(&args),
+        Cmd::Explore(args) => accelc::explore::cli::main(&args),
         Cmd::TrainDemo(args) => accelc::train::cli::main(&args),
     };
     match result {

@@ -21,6 +21,26 @@ pub mod names {
     pub fn group(r: usize, c: usize) -> String {
         format!("grp_r{r}_c{c}")
     }
+    /// Sparse: PE row r.
+    pub fn sparse_row(r: usize) -> String {
+        format!("row{r}")
+    }
+    /// Sparse: the top's signal that drives a PE row's input port (shared by every row).
+    pub fn sparse_source(port: &str) -> &'static str {
+        match port {
+            "take" => "x_take",
+            "first" => "row_start",
+            "job_end" => "job_end",
+            "wgrad" => "wgrad",
+            "value" => "x_value",
+            "hit" => "lane_hit",
+            "pos" => "lane_pos",
+            "load" => "d_take",
+            "chunk" => "chunk",
+            "ro_index" => "ro_index",
+            other => panic!("no top signal for PE row port {other}"),
+        }
+    }
 }
 
 fn port(name: &str, dir: Dir, width: u32) -> PortDef {
@@ -31,6 +51,26 @@ fn port(name: &str, dir: Dir, width: u32) -> PortDef {
 pub fn pe_module(p: &Params) -> ModuleDef {
     use Dir::{Input as I, Output as O};
     let (a, w, acc) = (p.act_bits, p.weight_bits, p.acc_bits);
+    if let Some(sp) = &p.sparse {
+        let ports = vec![
+            port("clk", I, 1),
+            port("rst", I, 1),
+            port("take", I, 1),
+            port("first", I, 1),
+            port("job_end", I, 1),
+            port("wgrad", I, 1),
+            port("value", I, a),
+            port("hit", I, p.cols as u32),
+            port("pos", I, p.cols as u32 * sp.addr_bits),
+            port("load", I, 1),
+            port("chunk", I, sp.chunk_bits),
+            port("load_data", I, sp.load_lanes as u32 * w),
+            port("ro_index", I, sp.addr_bits),
+            port("ro_value", O, acc),
+        ];
+        // ro_value is a combinational read of the readout row at ro_index.
+        return ModuleDef { name: format!("{}_row", p.name), ports, registered: false };
+    }
     if let Some(sac) = &p.sac {
         let ports = vec![
             port("clk", I, 1),
@@ -82,6 +122,9 @@ pub fn pe_module(p: &Params) -> ModuleDef {
 pub fn elaborate(p: &Params) -> DesignIr {
     if p.sac.is_some() {
         return elaborate_sac(p);
+    }
+    if p.sparse.is_some() {
+        return elaborate_sparse(p);
     }
     let mut ir = DesignIr::default();
     let pe_def = pe_module(p);
@@ -181,6 +224,34 @@ pub fn elaborate_sac(p: &Params) -> DesignIr {
             ir.connect(*fold_end, None, inst, Some("fold_end"), 1);
             ir.connect(inst, Some("result"), readout, None, p.acc_bits);
         }
+    }
+    ir
+}
+
+/// Sparse row array: every PE row reads the broadcast entry, lane positions and control from the
+/// top, its own chunk of the load beat (`row<r>_load_data`); the readout reads every row.
+pub fn elaborate_sparse(p: &Params) -> DesignIr {
+    let mut ir = DesignIr::default();
+    let def = pe_module(p);
+    let shared: Vec<(String, String, u32)> = def
+        .ports
+        .iter()
+        .filter(|d| d.dir == Dir::Input && !["clk", "rst", "load_data"].contains(&d.name.as_str()))
+        .map(|d| (d.name.clone(), names::sparse_source(&d.name).to_string(), d.width))
+        .collect();
+    let load_w = def.port("load_data").map(|d| d.width).expect("row port exists");
+    let row = ir.add_module(def);
+    let sources: Vec<(String, NodeIndex, u32)> =
+        shared.iter().map(|(port, net, w)| (port.clone(), ir.source(net.clone(), *w), *w)).collect();
+    let readout = ir.sink("readout");
+    for r in 0..p.rows {
+        let inst = ir.instance(names::sparse_row(r), row);
+        for (port, src, w) in &sources {
+            ir.connect(*src, None, inst, Some(port), *w);
+        }
+        let load = ir.source(names::row(r, "load_data"), load_w);
+        ir.connect(load, None, inst, Some("load_data"), load_w);
+        ir.connect(inst, Some("ro_value"), readout, None, p.acc_bits);
     }
     ir
 }

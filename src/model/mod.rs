@@ -34,6 +34,8 @@ pub struct ChannelTrace {
 pub trait Traced {
     fn input_traces(&self) -> &[ChannelTrace];
     fn output_beats(&self) -> &[OutBeat];
+    /// Edges from the first beat to the last output, inclusive.
+    fn cycles(&self) -> u64;
 }
 
 impl Traced for GemmRun {
@@ -42,6 +44,9 @@ impl Traced for GemmRun {
     }
     fn output_beats(&self) -> &[OutBeat] {
         &self.outputs
+    }
+    fn cycles(&self) -> u64 {
+        self.cycles
     }
 }
 

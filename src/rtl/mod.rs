@@ -4,6 +4,7 @@
 
 mod manifest;
 mod sac;
+mod sparse;
 mod top;
 pub mod verilog;
 
@@ -59,6 +60,9 @@ fn engine() -> Result<tera::Tera> {
         ("ws_top.v.tera", include_str!("../../templates/ws_top.v.tera")),
         ("sac_unit.v.tera", include_str!("../../templates/sac_unit.v.tera")),
         ("sac_top.v.tera", include_str!("../../templates/sac_top.v.tera")),
+        ("sparse_row.v.tera", include_str!("../../templates/sparse_row.v.tera")),
+        ("sparse_top.v.tera", include_str!("../../templates/sparse_top.v.tera")),
+        ("prune_unit.v.tera", include_str!("../../templates/prune_unit.v.tera")),
     ])?;
     Ok(tera)
 }
@@ -88,9 +92,16 @@ fn header(config: &Config, p: &Params) -> String {
         p.prod_bits,
         p.acc_bits,
         p.acc_bits,
-        match p.dataflow {
-            Dataflow::OutputStationary => format!(", fold_gap = {}", p.fold_gap),
-            Dataflow::WeightStationary => format!(", acc_depth = {}", p.acc_depth),
+        match (&p.sparse, p.dataflow) {
+            (Some(sp), _) => format!(
+                ", stream entry = {} bits (index {}), position arithmetic = {} bits, load beats per row <= {}",
+                sp.stream.entry_bits(),
+                sp.stream.index_bits(),
+                sp.pos_bits,
+                sp.load_beats(sp.row_len)
+            ),
+            (None, Dataflow::OutputStationary) => format!(", fold_gap = {}", p.fold_gap),
+            (None, Dataflow::WeightStationary) => format!(", acc_depth = {}", p.acc_depth),
         }
     ));
     lines.join("\n")
@@ -135,21 +146,54 @@ pub fn generate(config: &Config) -> Result<Design> {
     }
     let tera = engine()?;
     let header = header(config, &p);
-    let mut files = match &p.sac {
-        Some(sac) => {
+    let mut files = match (&p.sac, &p.sparse) {
+        (_, Some(sp)) => {
+            let mac = format!("{}_mac_unit", p.name);
+            let row = format!("{}_row", p.name);
+            vec![
+                (
+                    format!("{mac}.v"),
+                    render(&tera, "mac_unit.v.tera", &arith_view(&header, mac.clone(), &p))?,
+                ),
+                (format!("{row}.v"), sparse::render_row(&tera, &header, &p, sp, &row)?),
+                (format!("{}.v", p.name), sparse::render_top(&tera, &header, &p, sp, &ir)?),
+                (format!("{}.v", prune_unit_name(&p)), prune_unit(&tera, &header, &p)?),
+            ]
+        }
+        (Some(sac), None) => {
             let unit = format!("{}_sac_unit", p.name);
             vec![
                 (format!("{unit}.v"), sac::render_unit(&tera, &header, &p, sac, &unit)?),
                 (format!("{}.v", p.name), sac::render_top(&tera, &header, &p, sac, &ir)?),
             ]
         }
-        None => mac_files(&tera, &header, &p, &ir)?,
+        (None, None) => mac_files(&tera, &header, &p, &ir)?,
     };
     let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
     let manifest = manifest::manifest(config, &p, &files)?;
     files.push(("files.f".into(), file_list));
     files.push(("manifest.json".into(), manifest));
     Ok(Design { top: p.name.clone(), files })
+}
+
+/// The gradient pruning unit that comes with a sparse row array (not instantiated by its top: it sits
+/// between the backward pass's output and the stream encoder).
+pub fn prune_unit_name(p: &Params) -> String {
+    format!("{}_prune_unit", p.name)
+}
+
+fn prune_unit(tera: &tera::Tera, header: &str, p: &Params) -> Result<String> {
+    sparse::render_prune_unit(tera, header, p.act_bits, crate::sparse::DEFAULT_DRAW_BITS, &prune_unit_name(p))
+}
+
+/// A design of the pruning unit alone (its own top), for verification and synthesis.
+pub fn generate_prune_unit(config: &Config) -> Result<Design> {
+    let p = config.params();
+    anyhow::ensure!(p.sparse.is_some(), "{}: the pruning unit comes with sparse_1d arrays", config.name);
+    let tera = engine()?;
+    let name = prune_unit_name(&p);
+    let text = prune_unit(&tera, &header(config, &p), &p)?;
+    Ok(Design { top: name.clone(), files: vec![(format!("{name}.v"), text)] })
 }
 
 /// The MAC array's files: MAC unit, PE, top.

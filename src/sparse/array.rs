@@ -268,6 +268,9 @@ impl Traced for SparseRun {
     fn output_beats(&self) -> &[OutBeat] {
         &self.out_beats
     }
+    fn cycles(&self) -> u64 {
+        self.cycles
+    }
 }
 
 /// The fields of one `d` beat, in the interface's order.

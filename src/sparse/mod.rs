@@ -122,6 +122,7 @@
 
 pub mod array;
 pub mod conv1d;
+pub mod conv2d;
 pub mod dist;
 pub mod lfsr;
 pub mod prune;

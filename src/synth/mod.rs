@@ -194,16 +194,14 @@ impl Report {
         let p = &self.per_pe;
         let plus = if r.transistors_exact { "" } else { "+" };
         let mut s = String::new();
-        s.push_str(&format!(
-            "synth {}: {} ({} PEs, {}x{} {}), top {}\n",
-            self.config.name,
-            r.yosys,
-            p.pes,
-            self.config.params.rows,
-            self.config.params.cols,
-            self.config.params.dataflow.short(),
-            r.top
-        ));
+        let cp = &self.config.params;
+        let shape = match cp.kind {
+            crate::config::PeKind::Sparse1d => {
+                format!("{} MAC lanes: {} sparse rows x {} taps", p.pes, cp.rows, cp.cols)
+            }
+            _ => format!("{} PEs, {}x{} {}", p.pes, cp.rows, cp.cols, cp.dataflow.short()),
+        };
+        s.push_str(&format!("synth {}: {} ({shape}), top {}\n", self.config.name, r.yosys, r.top));
         s.push_str(&format!("  {:<13} {:>12} {:>12}\n", "", "total", "per PE"));
         s.push_str(&format!("  {:<13} {:>12} {:>12.2}\n", "cells", r.cells, p.cells));
         s.push_str(&format!("  {:<13} {:>12} {:>12.2}\n", "flip-flops", r.flip_flops, p.flip_flops));

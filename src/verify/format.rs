@@ -23,7 +23,7 @@
 //! Edge numbering is the model's: edge 0 is the first rising edge after reset at which beats are offered.
 
 use crate::interface::{Channel, Field, Interface};
-use crate::model::{mac_unit::sext, GemmRun};
+use crate::model::{mac_unit::sext, Traced};
 use anyhow::{bail, ensure, Context, Result};
 use std::fmt::Write as _;
 
@@ -102,10 +102,10 @@ pub fn pack_field(field: &Field, lanes: &[i64]) -> String {
 }
 
 /// The stimulus file for one run of the model: every input beat of every channel, in order.
-pub fn stimulus_text(iface: &Interface, run: &GemmRun) -> String {
+pub fn stimulus_text(iface: &Interface, run: &dyn Traced) -> String {
     let mut s = String::from("# accelc stimulus v1 (format: src/verify/format.rs)\n");
-    writeln!(s, "expect {}", run.outputs.len()).unwrap();
-    for (ch, trace) in iface.inputs.iter().zip(&run.inputs) {
+    writeln!(s, "expect {}", run.output_beats().len()).unwrap();
+    for (ch, trace) in iface.inputs.iter().zip(run.input_traces()) {
         assert_eq!(ch.name, trace.name, "model channels follow the interface");
         writeln!(s, "channel {} {} {}", ch.name, ch.fields.len(), trace.beats.len()).unwrap();
         for beat in &trace.beats {
@@ -179,12 +179,16 @@ pub struct Trace {
 
 impl Trace {
     /// The model's trace of one run.
-    pub fn expected(iface: &Interface, run: &GemmRun) -> Trace {
+    pub fn expected(iface: &Interface, run: &dyn Traced) -> Trace {
         Trace {
-            taken: run.inputs.iter().map(|c| c.taken_at.clone()).collect(),
-            outputs: run.outputs.iter().map(|o| (o.cycle, split_lanes(&iface.output, &o.lanes))).collect(),
+            taken: run.input_traces().iter().map(|c| c.taken_at.clone()).collect(),
+            outputs: run
+                .output_beats()
+                .iter()
+                .map(|o| (o.cycle, split_lanes(&iface.output, &o.lanes)))
+                .collect(),
             status: "expected".into(),
-            edges: run.cycles,
+            edges: run.cycles(),
         }
     }
 

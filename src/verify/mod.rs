@@ -18,14 +18,16 @@
 pub mod compare;
 pub mod format;
 pub mod harness;
+pub mod prune;
 pub mod rng;
 pub mod sparse_vectors;
 pub mod vectors;
 
 use crate::config::{Config, Params};
 use crate::interface::Interface;
-use crate::model::{run_gemm, Matrix};
+use crate::model::{run_gemm, Matrix, Traced};
 use crate::rtl::Design;
+use crate::sparse::array::{self as sparse_array, Feed, Job};
 use crate::tools::verilator::Testbench;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -34,7 +36,35 @@ use harness::Limits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use vectors::Case;
+
+/// The operands of one case: a GEMM (MAC and SAC arrays) or conv1d jobs (sparse row arrays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseData {
+    Gemm { a: Matrix, b: Matrix },
+    Jobs(Vec<Job>),
+}
+
+/// A generated (or given) case: where it comes from, what it is, its operands.
+#[derive(Debug, Clone)]
+pub struct CaseSpec {
+    pub seed: u64,
+    pub index: usize,
+    pub description: String,
+    pub data: CaseData,
+}
+
+impl CaseSpec {
+    /// Case `index` of `seed` for the design's kind of array.
+    pub fn generate(p: &Params, seed: u64, index: usize) -> CaseSpec {
+        if p.sparse.is_some() {
+            let c = sparse_vectors::generate(p, seed, index);
+            CaseSpec { seed, index, description: c.describe(), data: CaseData::Jobs(c.jobs) }
+        } else {
+            let c = vectors::generate(p, seed, index);
+            CaseSpec { seed, index, description: c.describe(), data: CaseData::Gemm { a: c.a, b: c.b } }
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -169,15 +199,23 @@ impl<'a> Bench<'a> {
         Ok(Bench { config, params, iface, design, origin, tb, opts })
     }
 
+    /// The model's run of a case, with every beat recorded.
+    fn model_run(&self, data: &CaseData) -> Box<dyn Traced> {
+        match data {
+            CaseData::Gemm { a, b } => Box::new(run_gemm(&self.params, a, b)),
+            CaseData::Jobs(jobs) => Box::new(sparse_array::run(&self.params, jobs, Feed::Compressed, true)),
+        }
+    }
+
     /// Runs one case in `work` (created), returning the model's and the RTL's traces.
-    fn run_case(&self, a: &Matrix, b: &Matrix, work: &Path, vcd: bool) -> Result<CaseRun> {
-        let run = run_gemm(&self.params, a, b);
-        let expected = Trace::expected(&self.iface, &run);
+    fn run_case(&self, data: &CaseData, work: &Path, vcd: bool) -> Result<CaseRun> {
+        let run = self.model_run(data);
+        let expected = Trace::expected(&self.iface, run.as_ref());
         std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
         let stim = work.join("stimulus.txt");
-        std::fs::write(&stim, format::stimulus_text(&self.iface, &run))?;
+        std::fs::write(&stim, format::stimulus_text(&self.iface, run.as_ref()))?;
         std::fs::write(work.join("expected.txt"), expected.to_text(&self.iface))?;
-        let limits = Limits::for_run(&self.params, run.cycles);
+        let limits = Limits::for_run(&self.params, run.cycles());
         let vcd_path = work.join("trace.vcd");
         let out = harness::run(
             &self.tb,
@@ -207,12 +245,12 @@ impl<'a> Bench<'a> {
             println!("verify {name}: case folders kept under {}", work_root.display());
         }
         for index in 0..cases {
-            let case = vectors::generate(&self.params, seed, index);
+            let case = CaseSpec::generate(&self.params, seed, index);
             let work = work_root.join(format!("case{index}"));
-            let r = self.run_case(&case.a, &case.b, &work, false)?;
+            let r = self.run_case(&case.data, &work, false)?;
             let mut result = CaseResult {
                 index,
-                description: case.describe(),
+                description: case.description.clone(),
                 cycles_model: r.expected.cycles(),
                 cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
                 mismatches: r.mismatches,
@@ -255,16 +293,21 @@ impl<'a> Bench<'a> {
     }
 
     /// Writes a failing case's folder: everything needed to look at it and to replay it.
-    fn write_failure(&self, case: &Case, dir: &Path, result: &CaseResult) -> Result<()> {
+    fn write_failure(&self, case: &CaseSpec, dir: &Path, result: &CaseResult) -> Result<()> {
         let _ = std::fs::remove_dir_all(dir);
         // Re-run with a VCD trace into the folder itself: stimulus, expected, got and trace.vcd.
-        let r = self.run_case(&case.a, &case.b, dir, true)?;
+        let r = self.run_case(&case.data, dir, true)?;
         let w = |name: &str, text: &str| {
             std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"))
         };
         w("config.toml", &toml::to_string(self.config).context("serializing the config")?)?;
-        ndarray_npy::write_npy(dir.join("a.npy"), &case.a).context("writing a.npy")?;
-        ndarray_npy::write_npy(dir.join("b.npy"), &case.b).context("writing b.npy")?;
+        match &case.data {
+            CaseData::Gemm { a, b } => {
+                ndarray_npy::write_npy(dir.join("a.npy"), a).context("writing a.npy")?;
+                ndarray_npy::write_npy(dir.join("b.npy"), b).context("writing b.npy")?;
+            }
+            CaseData::Jobs(jobs) => w("jobs.json", &serde_json::to_string_pretty(jobs)?)?,
+        }
         let rtl = dir.join("rtl");
         std::fs::create_dir_all(&rtl)?;
         let sources = harness::verilog_sources(self.design);
@@ -276,7 +319,7 @@ impl<'a> Bench<'a> {
             name: self.params.name.clone(),
             seed: case.seed,
             case: case.index,
-            description: case.describe(),
+            description: case.description.clone(),
             origin: self.origin,
             top: self.design.top.clone(),
             verilog: sources.iter().map(|(n, _)| n.to_string()).collect(),
@@ -335,14 +378,15 @@ fn failure_readme(info: &CaseInfo, result: &CaseResult, dir: &Path) -> String {
     }
     s.push_str(&format!(
         "\n## Files\n\n\
-         - `config.toml`: the config; `a.npy`, `b.npy`: the GEMM operands (int64)\n\
+         - `config.toml`: the config; `a.npy`, `b.npy`: the GEMM operands (int64), or `jobs.json`: the conv1d\n  \
+           jobs of a sparse row array (crate::sparse::array::Job)\n\
          - `stimulus.txt`: the input beats; `expected.txt`: the model's trace; `got.txt`: the RTL's (same format:\n  \
            `diff expected.txt got.txt`; format in src/verify/format.rs)\n\
          - `trace.vcd`: the waveform of the run (`gtkwave trace.vcd`)\n\
          - `rtl/`: the Verilog that ran (top `{}`, design origin: {:?})\n\
          - `case.json`: the case's identity and limits (cycle limit {}, {} extra edges watched)\n\n\
          ## Replay\n\n    accelc replay {}\n\n\
-         Replay re-runs the model on a.npy and b.npy and the testbench on the result. For a generated design it \
+         Replay re-runs the model on the operands and the testbench on the result. For a generated design it \
          regenerates the Verilog from config.toml (so it shows whether a fix works); `--saved-rtl` runs rtl/ instead.\n",
         info.top,
         info.origin,
@@ -401,8 +445,142 @@ pub fn main(args: &VerifyArgs) -> Result<ExitCode> {
             println!("replay case {}: accelc replay {}", c.index, dir.display());
         }
     }
+    let mut passed = report.passed();
+    if config.params().sparse.is_some() {
+        // The gradient pruning unit that comes with the array, on as many cases.
+        let unit = verify_prune_unit(&config, None, args.cases, args.seed, &opts)?;
+        println!("{}", unit.sentinel());
+        passed &= unit.passed();
+    }
     println!("{}", report.sentinel());
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Every reason the array `p` cannot run `jobs`, one line each.
+fn check_jobs_fit(p: &Params, jobs: &[Job]) -> std::result::Result<(), String> {
+    let problems: Vec<String> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, job)| job.problems(p).into_iter().map(move |m| format!("job {j}: {m}")))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// Runs given conv1d jobs through the sparse array's RTL in Verilator and compares them with the
+/// model, beat for beat and edge for edge (e.g. jobs sampled from a training run). A mismatch writes a
+/// failure folder named `<name>-<tag>` that `accelc replay` runs again.
+pub fn check_jobs(config: &Config, jobs: &[Job], tag: &str, opts: &VerifyOptions) -> Result<CaseResult> {
+    let p = config.params();
+    anyhow::ensure!(p.sparse.is_some(), "{}: check_jobs needs a sparse_1d config", config.name);
+    check_jobs_fit(&p, jobs).map_err(|e| crate::cli::BadInput(format!("{}: {e}", config.name)))?;
+    let design = crate::rtl::generate(config).context("generating the RTL to check")?;
+    let bench = Bench::new(config, &design, Origin::Generated, opts)?;
+    let case = CaseSpec {
+        seed: 0,
+        index: 0,
+        description: format!("{tag}: {} jobs", jobs.len()),
+        data: CaseData::Jobs(jobs.to_vec()),
+    };
+    let work = opts.out_root.join(".verify").join(format!("{}-{tag}-{}", config.name, std::process::id()));
+    let r = bench.run_case(&case.data, &work, false)?;
+    let mut result = CaseResult {
+        index: 0,
+        description: case.description.clone(),
+        cycles_model: r.expected.cycles(),
+        cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
+        mismatches: r.mismatches,
+        failure_dir: None,
+    };
+    if !result.mismatches.is_empty() {
+        let dir = opts.out_root.join("failures").join(format!("{}-{tag}", config.name));
+        bench.write_failure(&case, &dir, &result)?;
+        result.failure_dir = Some(dir);
+    }
+    if !opts.keep {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    Ok(result)
+}
+
+/// Verifies the gradient pruning unit of a sparse_1d config (or a given design of it) against the
+/// model's pruner: every output bit and edge. A failing case keeps its stimulus and traces under
+/// `<out>/failures/<unit>-seed<S>-case<I>/`.
+pub fn verify_prune_unit(
+    config: &Config,
+    design: Option<&Design>,
+    cases: usize,
+    seed: u64,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let p = config.params();
+    let generated;
+    let design = match design {
+        Some(d) => d,
+        None => {
+            generated = crate::rtl::generate_prune_unit(config)?;
+            &generated
+        }
+    };
+    let iface = prune::interface(p.act_bits);
+    let unit = Params { name: design.top.clone(), ..p.clone() };
+    let (tb, _) = harness::build(&unit, design, &iface, &opts.out_root.join(".build"))?;
+    let mut results = Vec::with_capacity(cases);
+    for index in 0..cases {
+        let case = prune::generate(&p, seed, index);
+        let run = prune::run(p.act_bits, &case);
+        let expected = Trace::expected(&iface, &run);
+        let work = opts.out_root.join(".verify").join(format!(
+            "{}-seed{seed}-{}-case{index}",
+            design.top,
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&work)?;
+        let stim = work.join("stimulus.txt");
+        std::fs::write(&stim, format::stimulus_text(&iface, &run))?;
+        std::fs::write(work.join("expected.txt"), expected.to_text(&iface))?;
+        let out = harness::run(
+            &tb,
+            &iface,
+            &stim,
+            &work.join("got.txt"),
+            Limits::for_run(&unit, run.cycles()),
+            None,
+        )?;
+        let (got_cycles, mismatches) = match out.trace {
+            Ok(got) => (got.cycles(), compare::compare(&iface, &expected, &got)),
+            Err(e) => (0, vec![format!("no trace from the testbench: {e:#}")]),
+        };
+        let mut result = CaseResult {
+            index,
+            description: case.description.clone(),
+            cycles_model: expected.cycles(),
+            cycles_rtl: got_cycles,
+            mismatches,
+            failure_dir: None,
+        };
+        let dir = opts.out_root.join("failures").join(format!("{}-seed{seed}-case{index}", design.top));
+        let _ = std::fs::remove_dir_all(&dir);
+        if !result.mismatches.is_empty() {
+            std::fs::create_dir_all(dir.parent().expect("under failures/"))?;
+            std::fs::rename(&work, &dir)?;
+            std::fs::write(
+                dir.join("README.md"),
+                format!("# {}\n\n{}\n", case.description, result.mismatches.join("\n")),
+            )?;
+            result.failure_dir = Some(dir);
+        } else if !opts.keep {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        if opts.progress && !result.mismatches.is_empty() {
+            println!("  {}: MISMATCH ({} beats)", result.description, result.mismatches.len());
+        }
+        results.push(result);
+    }
+    Ok(VerifyReport { name: design.top.clone(), seed, testbench: tb, cases: results })
 }
 
 /// The outcome of a replay.
@@ -425,8 +603,16 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
     )
     .map_err(|e| bad("case.json", &e))?;
     let config = crate::cli::load_config(&dir.join("config.toml"))?;
-    let a: Matrix = ndarray_npy::read_npy(dir.join("a.npy")).map_err(|e| bad("a.npy", &e))?;
-    let b: Matrix = ndarray_npy::read_npy(dir.join("b.npy")).map_err(|e| bad("b.npy", &e))?;
+    let data = if dir.join("jobs.json").is_file() {
+        let text = std::fs::read_to_string(dir.join("jobs.json")).map_err(|e| bad("jobs.json", &e))?;
+        let jobs: Vec<Job> = serde_json::from_str(&text).map_err(|e| bad("jobs.json", &e))?;
+        check_jobs_fit(&config.params(), &jobs).map_err(|e| bad("jobs.json", &e))?;
+        CaseData::Jobs(jobs)
+    } else {
+        let a: Matrix = ndarray_npy::read_npy(dir.join("a.npy")).map_err(|e| bad("a.npy", &e))?;
+        let b: Matrix = ndarray_npy::read_npy(dir.join("b.npy")).map_err(|e| bad("b.npy", &e))?;
+        CaseData::Gemm { a, b }
+    };
     let design = if info.origin == Origin::Generated && !saved_rtl {
         crate::rtl::generate(&config)
             .context("regenerating the RTL (use --saved-rtl to run the saved one)")?
@@ -440,7 +626,7 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
     };
     let opts = VerifyOptions { out_root: out_root.to_path_buf(), keep: true, progress: false };
     let bench = Bench::new(&config, &design, info.origin, &opts)?;
-    let r = bench.run_case(&a, &b, dir, true)?;
+    let r = bench.run_case(&data, dir, true)?;
     Ok(ReplayReport {
         description: info.description,
         cycles_model: r.expected.cycles(),
