@@ -68,7 +68,8 @@ fn short_runs_learn_the_adding_problem_with_and_without_pruning() {
     let fwd = plain.phase_total(Phase::Forward);
     assert!(fwd.dense_cycles > fwd.measured_cycles && fwd.measured_cycles < fwd.cycles);
 
-    // The sample: one job per phase, from the middle layer, runnable on the array, serializable.
+    // The sample: one job per phase, from the second block's first conv, runnable, serializable.
+    assert_eq!(pruned.sample.layer, 2);
     let jobs = pruned.sample.jobs();
     assert_eq!(jobs.iter().map(|j| j.phase).collect::<Vec<_>>(), Phase::ALL.to_vec());
     for j in &jobs {

@@ -1,10 +1,12 @@
 //! `accelc train-demo [--config C] [--steps N] ...`: the two training runs, their summary, and the files
-//! (report.json, loss_curves.csv/.svg, sample_jobs.json). Exit code 1 if pruned training does not end
-//! within 10% of the unpruned loss.
+//! (report.json, loss_curves.csv/.svg, sample_jobs.json), then the sampled jobs in RTL. Exit code 1 if
+//! pruned training does not end within 10% of the unpruned loss or the RTL disagrees with the model.
 
 use super::demo::{run_demo, DemoOptions};
 use super::output::{summary, write_outputs};
+use super::rtl_check::{describe, rtl_check};
 use crate::cli::load_config;
+use crate::verify::VerifyOptions;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -49,6 +51,12 @@ pub struct TrainDemoArgs {
     /// Output folder
     #[arg(short, long, default_value = DEFAULT_OUT)]
     pub out: PathBuf,
+    /// Run the sampled jobs through the generated RTL in Verilator (default: if Verilator is installed)
+    #[arg(long, conflicts_with = "no_rtl_check")]
+    pub rtl_check: bool,
+    /// Skip the RTL cross-check
+    #[arg(long)]
+    pub no_rtl_check: bool,
 }
 
 impl TrainDemoArgs {
@@ -89,5 +97,14 @@ pub fn main(args: &TrainDemoArgs) -> Result<ExitCode> {
         "wrote {0}/report.json, {0}/loss_curves.csv, {0}/loss_curves.svg, {0}/sample_jobs.json",
         args.out.display()
     );
-    Ok(if report.converged_within_10pct() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let mut ok = report.converged_within_10pct();
+    let rtl = args.rtl_check || (!args.no_rtl_check && crate::tools::verilator::find().is_ok());
+    if rtl {
+        let result = rtl_check(&config, &report, &VerifyOptions::default())?;
+        println!("{}", describe(&report, &result));
+        ok &= result.mismatches.is_empty();
+    } else {
+        println!("rtl check: skipped (Verilator not found or --no-rtl-check); sample in sample_jobs.json");
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -55,7 +55,7 @@ impl Default for DemoOptions {
             dilations: vec![1, 2, 4, 8],
             convs_per_block: 2,
             target_sparsity: 0.9,
-            log_every: 25,
+            log_every: 40,
             eval_samples: 256,
             dense_every: 10,
             lfsr_seed: 0x5EED_0001,
@@ -207,8 +207,11 @@ pub fn train_run(
     let eval = adding_batch(opts.eval_samples, opts.len, &mut eval_rng);
     let pruning =
         if prune { Some(Pruning::new(params.act_bits, opts.target_sparsity, opts.lfsr_seed)?) } else { None };
-    // The sample comes from a middle layer: a dilated conv with hidden channels on both sides.
-    let sample_layer = shape.conv_count() / 2;
+    // The sample comes from the first conv of the second block: dilated, hidden channels on both sides,
+    // and early enough that its output gradient is dense enough to need pruning (later layers see
+    // only the last step's gradient and are sparse anyway).
+    // (Layer 0 has no input-gradient job: the network's input needs no gradient.)
+    let sample_layer = opts.convs_per_block.min(shape.conv_count() - 1);
     let mut engine = ArrayEngine::new(params.clone(), pruning, sample_layer)?;
     let mut adam = Adam::new(opts.lr);
     let mut curve = Vec::new();

@@ -7,8 +7,8 @@
 //! - [`engine`]: who computes convolutions (the float reference or the array);
 //! - [`mapping`]: how a layer's three phases become array jobs; [`array_engine`]: quantize, prune, run,
 //!   count cycles;
-//! - [`demo`]: the two runs and their report; [`output`]: terminal summary, JSON/CSV, SVG; [`cli`]:
-//!   `accelc train-demo`.
+//! - [`demo`]: the two runs and their report; [`output`]: terminal summary, JSON/CSV, SVG;
+//!   [`rtl_check`]: the sampled jobs through the generated RTL in Verilator; [`cli`]: `accelc train-demo`.
 
 pub mod adam;
 pub mod adding;
@@ -20,6 +20,7 @@ pub mod mapping;
 pub mod output;
 pub mod quant;
 pub mod rng;
+pub mod rtl_check;
 pub mod tcn;
 pub mod tensor;
 

@@ -65,7 +65,7 @@ pub fn summary(r: &DemoReport, p: &Params) -> String {
     }
     let _ = writeln!(
         s,
-        "final held-out loss: unpruned {:.5}, pruned {:.5} (ratio {:.3}): pruned within 10% of unpruned: {}",
+        "final held-out loss: unpruned {:.6}, pruned {:.6} (ratio {:.4}): pruned within 10% of unpruned: {}",
         r.unpruned.final_loss,
         r.pruned.final_loss,
         r.loss_ratio(),
