@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth test bench bench-sac bench-sparse fpga-table explore clean
+.PHONY: setup build run gen lint verify synth test bench bench-sac bench-sparse fpga-table explore train-demo clean
 
 setup:
 	bash scripts/setup.sh
@@ -61,6 +61,11 @@ FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40
 # training phases; Yosys area. Tables in rtl_out/bench/sparse.{json,csv}.
 bench-sparse: build
 	cargo bench --quiet --bench sparse
+
+# SparseTrain demo: a TCN learns the adding problem on the sparse array's model, with and without gradient
+# pruning; loss curves, sparsity, cycles and an RTL check of sampled jobs (rtl_out/train_demo/, ~1 min).
+train-demo: build
+	$(ACCELC) train-demo
 
 # FPGA figures for the README as a markdown table (cached in rtl_out/.synth: cold ~12 min on 2 cores, then instant).
 fpga-table: build
