@@ -5,6 +5,7 @@ mod common;
 
 use accelc::sparse::array::{Job, Phase};
 use accelc::train::adding::TRIVIAL_MSE;
+use accelc::train::array_engine::stream_nonzeros;
 use accelc::train::demo::{train_run, DemoOptions, RunReport};
 
 /// Small enough for the unoptimised test build: T = 8, two blocks, a constant learning rate.
@@ -74,6 +75,7 @@ fn short_runs_learn_the_adding_problem_with_and_without_pruning() {
     assert_eq!(jobs.iter().map(|j| j.phase).collect::<Vec<_>>(), Phase::ALL.to_vec());
     for j in &jobs {
         assert!(j.problems(&p).is_empty(), "{:?}", j.problems(&p));
+        assert!(stream_nonzeros(j) > 0, "the busiest {} job carries work", j.phase.name());
     }
     let text = serde_json::to_string(&jobs).unwrap();
     assert_eq!(serde_json::from_str::<Vec<Job>>(&text).unwrap(), jobs);

@@ -118,7 +118,8 @@ impl Pruning {
     }
 }
 
-/// The latest job of each phase run for one layer: the sample for an RTL cross-check.
+/// For one layer, the busiest job of each phase in the latest training step: the sample for an RTL
+/// cross-check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct JobSample {
     pub layer: usize,
@@ -132,6 +133,11 @@ impl JobSample {
     pub fn jobs(&self) -> Vec<Job> {
         [&self.forward, &self.input_gradient, &self.weight_gradient].into_iter().flatten().cloned().collect()
     }
+}
+
+/// Nonzero stream values of a job (the entries that carry work).
+pub fn stream_nonzeros(job: &Job) -> usize {
+    job.rows.iter().map(|r| r.stream.iter().filter(|&&v| v != 0).count()).sum()
 }
 
 /// The array as a [`ConvEngine`].
@@ -202,7 +208,9 @@ impl ArrayEngine {
                     Phase::InputGradient => &mut self.sample.input_gradient,
                     Phase::WeightGradient => &mut self.sample.weight_gradient,
                 };
-                *slot = Some(pj.jobs[0].clone());
+                // The job of this call with the most nonzeros: the most work for the RTL to get right.
+                let busiest = pj.jobs.iter().max_by_key(|j| stream_nonzeros(j)).expect("at least one job");
+                *slot = Some(busiest.clone());
             }
         }
         Ok(run.outputs)

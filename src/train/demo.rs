@@ -275,8 +275,8 @@ pub fn run_demo(
     })
 }
 
-/// The jobs to cross-check in RTL: the latest forward, input-gradient and weight-gradient job of the
-/// sampled layer in the pruned run (so the gradient streams are the pruned ones).
+/// The jobs to cross-check in RTL: the busiest forward, input-gradient and weight-gradient job of the
+/// sampled layer in the pruned run's last step (so the gradient streams are the pruned ones).
 pub fn sample_jobs(report: &DemoReport) -> Vec<crate::sparse::array::Job> {
     report.pruned.sample.jobs()
 }

@@ -188,7 +188,13 @@ pub fn plot_curves(r: &DemoReport, path: &Path) -> Result<()> {
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0f64..steps, (lo..hi).log_scale())?;
-    chart.configure_mesh().x_desc("step").y_desc("MSE").draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc("MSE")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.3}"))
+        .draw()?;
     chart
         .draw_series(LineSeries::new([(0.0, TRIVIAL_MSE), (steps, TRIVIAL_MSE)], BLACK.mix(0.4)))?
         .label("trivial predictor (1/6)")

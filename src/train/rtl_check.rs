@@ -1,7 +1,8 @@
-//! The RTL cross-check of a demo: the sampled jobs (the latest forward, input-gradient and
-//! weight-gradient job of one layer in the pruned run) through the generated array in Verilator,
+//! The RTL cross-check of a demo: the sampled jobs (the busiest forward, input-gradient and
+//! weight-gradient job of one layer in the pruned run's last step) through the generated array in Verilator,
 //! compared with the model beat for beat and edge for edge ([`crate::verify::check_jobs`]).
 
+use super::array_engine::stream_nonzeros;
 use super::demo::{sample_jobs, DemoReport};
 use crate::config::Config;
 use crate::verify::{check_jobs, CaseResult, VerifyOptions};
@@ -17,11 +18,11 @@ pub fn rtl_check(config: &Config, report: &DemoReport, opts: &VerifyOptions) -> 
 pub fn describe(report: &DemoReport, r: &CaseResult) -> String {
     let jobs: Vec<String> = sample_jobs(report)
         .iter()
-        .map(|j| format!("{} ({} rows, {} nonzeros)", j.phase.name(), j.rows.len(), nonzeros(j)))
+        .map(|j| format!("{} ({} rows, {} nonzeros)", j.phase.name(), j.rows.len(), stream_nonzeros(j)))
         .collect();
     let verdict = if r.mismatches.is_empty() { "PASS" } else { "FAIL" };
     let mut line = format!(
-        "rtl check (layer {} of the pruned run, last step: {}): {verdict}, {} mismatches, cycles model={} rtl={}",
+        "rtl check (layer {}, pruned run, last step: {}): {verdict}, {} mismatches, cycles model={} rtl={}",
         report.pruned.sample.layer,
         jobs.join(", "),
         r.mismatches.len(),
@@ -32,8 +33,4 @@ pub fn describe(report: &DemoReport, r: &CaseResult) -> String {
         line += &format!("; replay: accelc replay {}", dir.display());
     }
     line
-}
-
-fn nonzeros(j: &crate::sparse::array::Job) -> usize {
-    j.rows.iter().map(|r| r.stream.iter().filter(|&&v| v != 0).count()).sum()
 }
