@@ -71,20 +71,16 @@ impl DemoOptions {
         self.lr * (self.lr_floor + (1.0 - self.lr_floor) * cosine)
     }
 
-    pub fn shape(&self) -> TcnShape {
+    /// The network for this config: kernel taps = the array's KT.
+    pub fn shape_for(&self, params: &Params) -> TcnShape {
         TcnShape {
             inputs: 2,
             hidden: self.hidden,
-            taps: 0, // set from the config by `shape_for`
+            taps: params.cols,
             dilations: self.dilations.clone(),
             convs_per_block: self.convs_per_block,
             len: self.len,
         }
-    }
-
-    /// The network for this config: kernel taps = the array's KT.
-    pub fn shape_for(&self, params: &Params) -> TcnShape {
-        TcnShape { taps: params.cols, ..self.shape() }
     }
 }
 
