@@ -8,10 +8,11 @@
 //! and from Yosys. Writes rtl_out/bench/sparse.json and .csv. `SPARSE_BENCH_SYNTH=0` skips synthesis.
 
 use accelc::config::{Config, Params};
+use accelc::energy::{energy, EnergyTable, OpCounts};
 use accelc::model::{run_gemm, Matrix};
 use accelc::sparse::array::{Feed, SparseRun};
 use accelc::sparse::conv2d::{
-    forward_jobs, input_gradient_jobs, run_phase, weight_gradient_jobs, Conv2dShape,
+    forward_jobs, input_gradient_jobs, run_phase, weight_gradient_jobs, Conv2dShape, PhaseJobs,
 };
 use accelc::sparse::prune::{ExpectedSparsity, PruneParams, Pruner, TauEstimator, DEFAULT_DRAW_BITS};
 use accelc::sparse::{dist, sparsity};
@@ -65,6 +66,10 @@ struct Row {
     mac_array_cycles: u64,
     load_stalls: u64,
     cycles_per_nnz: f64,
+    /// Total energy (core + streams), nanojoules: sparse rows, the same rows fed dense, the MAC array.
+    sparse_nj: f64,
+    dense_feed_nj: f64,
+    mac_array_nj: f64,
 }
 
 fn random_map(shape: (usize, usize, usize), pct: u64, rng: &mut SplitMix64) -> Array3<i64> {
@@ -94,33 +99,45 @@ fn pruned_gradients(shape: (usize, usize, usize), target: f64, seed: u32) -> Res
     Ok((Array3::from_shape_vec(shape, pruned)?, tau))
 }
 
-fn mac_cycles(p: &Params, m: usize, k: usize, n: usize) -> u64 {
-    run_gemm(p, &Matrix::zeros((m, k)), &Matrix::zeros((k, n))).cycles
+/// The MAC array on the phase's GEMM: cycles and total energy (nJ; counts do not depend on values).
+fn mac_run(p: &Params, m: usize, k: usize, n: usize) -> (u64, f64) {
+    let run = run_gemm(p, &Matrix::zeros((m, k)), &Matrix::zeros((k, n)));
+    let e = energy(&OpCounts::from_run(p, &run, k), &EnergyTable::horowitz_45nm());
+    (run.cycles, e.total_pj / 1000.0)
 }
 
-#[allow(clippy::too_many_arguments)] // one table row: every column is an argument
+fn sparse_nj(p: &Params, jobs: &PhaseJobs, run: &SparseRun) -> f64 {
+    energy(&OpCounts::from_sparse_run(p, &jobs.jobs, run), &EnergyTable::horowitz_45nm()).total_pj / 1000.0
+}
+
+/// One table row: a phase of a layer on the three machines.
+#[allow(clippy::too_many_arguments)] // every column is an argument
 fn row(
+    p: &Params,
     layer: &str,
     phase: &str,
     operand: &str,
     density: f64,
-    jobs: usize,
+    jobs: &PhaseJobs,
     s: &SparseRun,
     d: &SparseRun,
-    mac: u64,
+    (mac, mac_nj): (u64, f64),
 ) -> Row {
     Row {
         layer: layer.into(),
         phase: phase.into(),
         operand: operand.into(),
         density,
-        jobs,
+        jobs: jobs.jobs.len(),
         nnz: s.nnz,
         sparse_cycles: s.cycles,
         dense_feed_cycles: d.cycles,
         mac_array_cycles: mac,
         load_stalls: s.load_stalls,
         cycles_per_nnz: s.cycles as f64 / s.nnz.max(1) as f64,
+        sparse_nj: sparse_nj(p, jobs, s),
+        dense_feed_nj: sparse_nj(p, jobs, d),
+        mac_array_nj: mac_nj,
     }
 }
 
@@ -140,6 +157,49 @@ fn print_row(r: &Row) {
     );
 }
 
+/// Backward-pass totals over the layers at one pruning target.
+#[derive(Default)]
+struct BackwardSum {
+    target: f64,
+    achieved: Vec<f64>,
+    sparse: u64,
+    dense: u64,
+    mac: u64,
+    nnz: u64,
+    sparse_nj: f64,
+    dense_nj: f64,
+    mac_nj: f64,
+}
+
+impl BackwardSum {
+    fn add(&mut self, achieved: f64, r: &Row) {
+        self.achieved.push(achieved);
+        self.sparse += r.sparse_cycles;
+        self.dense += r.dense_feed_cycles;
+        self.mac += r.mac_array_cycles;
+        self.nnz += r.nnz;
+        self.sparse_nj += r.sparse_nj;
+        self.dense_nj += r.dense_feed_nj;
+        self.mac_nj += r.mac_array_nj;
+    }
+
+    fn summary(&self) -> Backward {
+        Backward {
+            target: self.target,
+            achieved_sparsity: self.achieved.iter().sum::<f64>() / self.achieved.len() as f64,
+            sparse_cycles: self.sparse,
+            dense_feed_cycles: self.dense,
+            mac_array_cycles: self.mac,
+            speedup_vs_dense_feed: self.dense as f64 / self.sparse as f64,
+            speedup_vs_mac: self.mac as f64 / self.sparse as f64,
+            cycles_per_nnz: self.sparse as f64 / self.nnz as f64,
+            sparse_nj: self.sparse_nj,
+            energy_vs_dense_feed: self.dense_nj / self.sparse_nj,
+            energy_vs_mac: self.mac_nj / self.sparse_nj,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Backward {
     target: f64,
@@ -150,6 +210,10 @@ struct Backward {
     speedup_vs_dense_feed: f64,
     speedup_vs_mac: f64,
     cycles_per_nnz: f64,
+    sparse_nj: f64,
+    /// Energy of the dense feed (resp. the MAC array) over the sparse rows' (>1: sparse spends less).
+    energy_vs_dense_feed: f64,
+    energy_vs_mac: f64,
 }
 
 #[derive(Serialize)]
@@ -275,8 +339,8 @@ fn bench() -> Result<()> {
         "cyc/nnz"
     );
     let mut rows = Vec::new();
-    let mut backward: Vec<(f64, Vec<f64>, u64, u64, u64, u64)> =
-        [0.7, 0.8, 0.9].iter().map(|&t| (t, Vec::new(), 0, 0, 0, 0)).collect();
+    let mut sums: Vec<BackwardSum> =
+        [0.7, 0.8, 0.9].iter().map(|&target| BackwardSum { target, ..BackwardSum::default() }).collect();
     for (li, (net, name)) in LAYERS.iter().enumerate() {
         let layer = accelc::workload::load_network(net)?
             .into_iter()
@@ -290,20 +354,19 @@ fn bench() -> Result<()> {
         let mut rng = SplitMix64::new(li as u64 + 1);
         let (oh, ow) = (s.out_h(), s.out_w());
         // Forward at activation densities 50/30/10%.
-        let mac_fwd = mac_cycles(&mp, oh * ow, c_in * kh * kw, c_out);
+        let mac_fwd = mac_run(&mp, oh * ow, c_in * kh * kw, c_out);
         for pct in [50, 30, 10] {
             let x = random_map((c_in, MAP, MAP), pct, &mut rng);
             let jobs = forward_jobs(p.rows, &s, &x, &w);
             let (sr, dr) = (run_phase(&p, &jobs, Feed::Compressed), run_phase(&p, &jobs, Feed::Dense));
-            let r =
-                row(&label, "forward", "activations", pct as f64 / 100.0, jobs.jobs.len(), &sr, &dr, mac_fwd);
+            let r = row(&p, &label, "forward", "activations", pct as f64 / 100.0, &jobs, &sr, &dr, mac_fwd);
             print_row(&r);
             rows.push(r);
         }
         // Backward: activations at 50% (ReLU), output gradients pruned at 70/80/90%.
         let x = random_map((c_in, MAP, MAP), 50, &mut rng);
-        let mac_igrad = mac_cycles(&mp, MAP * MAP, c_out * kh * kw, c_in);
-        let mac_wgrad = mac_cycles(&mp, c_out, oh * ow, c_in * kh * kw);
+        let mac_igrad = mac_run(&mp, MAP * MAP, c_out * kh * kw, c_in);
+        let mac_wgrad = mac_run(&mp, c_out, oh * ow, c_in * kh * kw);
         for (bi, target) in [0.7, 0.8, 0.9].into_iter().enumerate() {
             let (dy, _tau) = pruned_gradients((c_out, oh, ow), target, 17 + li as u32 * 7 + bi as u32)?;
             let achieved = sparsity(dy.as_slice().expect("standard layout"));
@@ -312,39 +375,32 @@ fn bench() -> Result<()> {
             let runs = [("input_gradient", &ig, mac_igrad), ("weight_gradient", &wg, mac_wgrad)];
             for (phase, jobs, mac_c) in runs {
                 let (sr, dr) = (run_phase(&p, jobs, Feed::Compressed), run_phase(&p, jobs, Feed::Dense));
-                let r = row(&label, phase, "pruned dy", 1.0 - achieved, jobs.jobs.len(), &sr, &dr, mac_c);
+                let r = row(&p, &label, phase, "pruned dy", 1.0 - achieved, jobs, &sr, &dr, mac_c);
                 print_row(&r);
-                let b = &mut backward[bi];
-                b.1.push(achieved);
-                b.2 += sr.cycles;
-                b.3 += dr.cycles;
-                b.4 += mac_c;
-                b.5 += sr.nnz;
+                sums[bi].add(achieved, &r);
                 rows.push(r);
             }
         }
     }
     println!("\nbackward pass (input + weight gradient, all {} layers):", LAYERS.len());
     println!(
-        "{:>7} {:>9} {:>12} {:>12} {:>12} {:>9} {:>9} {:>8}",
-        "target", "achieved", "sparse cyc", "dense feed", "MAC array", "vs dense", "vs MAC", "cyc/nnz"
+        "{:>7} {:>9} {:>12} {:>12} {:>12} {:>9} {:>9} {:>8} {:>10} {:>9} {:>9}",
+        "target",
+        "achieved",
+        "sparse cyc",
+        "dense feed",
+        "MAC array",
+        "vs dense",
+        "vs MAC",
+        "cyc/nnz",
+        "sparse uJ",
+        "E dense",
+        "E MAC"
     );
-    let backward: Vec<Backward> = backward
-        .into_iter()
-        .map(|(target, ach, s, d, m, nnz)| Backward {
-            target,
-            achieved_sparsity: ach.iter().sum::<f64>() / ach.len() as f64,
-            sparse_cycles: s,
-            dense_feed_cycles: d,
-            mac_array_cycles: m,
-            speedup_vs_dense_feed: d as f64 / s as f64,
-            speedup_vs_mac: m as f64 / s as f64,
-            cycles_per_nnz: s as f64 / nnz as f64,
-        })
-        .collect();
+    let backward: Vec<Backward> = sums.iter().map(BackwardSum::summary).collect();
     for b in &backward {
         println!(
-            "{:>6.0}% {:>8.1}% {:>12} {:>12} {:>12} {:>8.2}x {:>8.2}x {:>8.3}",
+            "{:>6.0}% {:>8.1}% {:>12} {:>12} {:>12} {:>8.2}x {:>8.2}x {:>8.3} {:>10.1} {:>8.2}x {:>8.2}x",
             100.0 * b.target,
             100.0 * b.achieved_sparsity,
             b.sparse_cycles,
@@ -352,9 +408,16 @@ fn bench() -> Result<()> {
             b.mac_array_cycles,
             b.speedup_vs_dense_feed,
             b.speedup_vs_mac,
-            b.cycles_per_nnz
+            b.cycles_per_nnz,
+            b.sparse_nj / 1000.0,
+            b.energy_vs_dense_feed,
+            b.energy_vs_mac
         );
     }
+    println!(
+        "(E dense, E MAC: energy of the dense feed and of the MAC array over the sparse rows'; 45 nm per-op \
+         table of src/energy, core + streams)"
+    );
     let target_met = backward.iter().filter(|b| b.target >= 0.8).all(|b| b.speedup_vs_dense_feed >= 2.7);
     println!(
         "target (>= 2.7x fewer backward cycles than dense at 80-90% sparsity): {}",

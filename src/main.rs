@@ -31,6 +31,8 @@ enum Cmd {
     Synth(accelc::synth::SynthArgs),
     /// Knead a layer's quantized weights into the SAC stream (Tetris), with a sparsity report
     Knead(accelc::knead::KneadArgs),
+    /// Energy per layer and for a whole shipped network on the config's design (model op counts x 45 nm table)
+    Energy(accelc::energy::cli::EnergyArgs),
     /// Explore a design space: cycles, area and energy of every point, Pareto front, SVG plots
     Explore(accelc::explore::cli::ExploreArgs),
     /// Train a small TCN on the adding problem on the sparse array's model, with and without gradient pruning
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Cmd::Cycles(args) => accelc::cli::cycles(&args),
         Cmd::Knead(args) => accelc::knead::main(&args),
         Cmd::Explore(args) => accelc::explore::cli::main(&args),
+        Cmd::Energy(args) => accelc::energy::cli::main(&args),
         Cmd::TrainDemo(args) => accelc::train::cli::main(&args),
     };
     match result {

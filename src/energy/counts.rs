@@ -24,11 +24,19 @@
 //!   acc_bits), `result` (acc_bits) and the clear of every segment (sum_p (acc_bits - p) bits);
 //! - each activation beat writes rows * KS * act_bits bits into the ring.
 //!
+//! Sparse 1-D rows (`sparse_row`, `sparse_top`), per entry taken: a nonzero entry drives all rows*KT
+//! multipliers (weight_bits x act_bits; lanes whose position falls outside the row discard theirs); each
+//! lane product that lands costs one add and one accumulator write (acc_bits); empty-row markers cost
+//! nothing but their beat. Per dense beat the shadow operands write rows * Q * weight_bits; per row the
+//! active operands copy rows * (its dense length) * weight_bits; per job the readout row copies rows *
+//! (its output length) * acc_bits.
+//!
 //! Streams (all designs): every input channel's beats times its width (sum of its fields), and every
 //! output beat (cols * acc_bits). Control (counters, pointers, flags, valid/ready) is not counted.
 
 use crate::config::{Dataflow, Params, PeKind};
 use crate::model::GemmRun;
+use crate::sparse::array::{Job, SparseRun};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -159,6 +167,27 @@ impl OpCounts {
             bits_per_beat,
             bits: beats as u64 * bits_per_beat,
         });
+    }
+
+    /// The counts of a sparse row array's run of `jobs`.
+    pub fn from_sparse_run(p: &Params, jobs: &[Job], run: &SparseRun) -> OpCounts {
+        let sp = p.sparse.as_ref().expect("a sparse_1d config");
+        let mut c = OpCounts { design: p.name.clone(), useful_macs: run.macs, ..OpCounts::default() };
+        let (rows, taps) = (p.rows as u64, p.cols as u64);
+        let (wb, acc) = (u64::from(p.weight_bits), u64::from(p.acc_bits));
+        c.mul("row_lane", p.weight_bits, p.act_bits, run.nnz * rows * taps);
+        c.add("row_accumulate", p.acc_bits, run.macs);
+        c.reg("row_acc", run.macs * acc);
+        c.reg("row_operand_shadow", run.load_beats * rows * sp.load_lanes as u64 * wb);
+        let operand_copy: u64 = jobs.iter().map(|j| j.rows.len() as u64 * j.dense_len() as u64).sum();
+        c.reg("row_operand_active", operand_copy * rows * wb);
+        let outputs: u64 = jobs.iter().map(|j| j.out_len() as u64).sum();
+        c.reg("row_readout", outputs * rows * acc);
+        c.stream("x", run.entries as usize, u64::from(sp.stream.entry_bits()) + 1);
+        let geometry = 2 + sp.shift_bits + sp.dilation_bits + sp.pad_bits + 2 * sp.len_bits;
+        c.stream("d", run.load_beats as usize, rows * sp.load_lanes as u64 * wb + 1 + u64::from(geometry));
+        c.stream("out", outputs as usize, rows * acc);
+        c
     }
 
     /// Total adds whose `what` is `what`, over all widths.

@@ -6,6 +6,7 @@
 //! independent of the data (no toggle-rate modelling), and idle edges cost nothing (clock-tree and
 //! leakage energy are not modelled).
 
+pub mod cli;
 mod counts;
 mod table;
 
