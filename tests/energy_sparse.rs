@@ -12,7 +12,7 @@ fn counts_of_a_hand_worked_sparse_run() {
     let p = common::preset("sparse_2x2_l8_i4").params();
     let job = Job {
         phase: Phase::Forward,
-        conv: Conv1d::new(2, 1, 1, 0, 0, 4).into(),
+        conv: Conv1d::new(2, 1, 1, 0, 0, 4),
         rows: vec![
             JobRow { stream: vec![0, 3, 0, -2], dense: vec![vec![1, 2], vec![-1, 0]] },
             JobRow { stream: vec![0, 0, 0, 0], dense: vec![vec![5, 5]] },

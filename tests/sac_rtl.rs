@@ -5,8 +5,8 @@ mod common;
 use accelc::interface::Interface;
 use accelc::model::{run_gemm, Matrix};
 use accelc::verify::compare::compare;
-use accelc::verify::format::{stimulus_text, Trace};
-use accelc::verify::harness::{self, Limits};
+use accelc::verify::format::Trace;
+use accelc::verify::harness;
 use accelc::verify::{self, Origin};
 use common::{preset, verify_options, verify_root};
 
@@ -44,15 +44,8 @@ fn a_corrupted_kneaded_stream_is_caught() {
     let good = run_gemm(&p, &a, &b);
     let work = verify_root().join("corrupt_stream");
     std::fs::create_dir_all(&work).unwrap();
-    let run_rtl = |run: &accelc::model::GemmRun, tag: &str| -> Trace {
-        let stim = work.join(format!("{tag}-stimulus.txt"));
-        std::fs::write(&stim, stimulus_text(&iface, run)).unwrap();
-        let result = work.join(format!("{tag}-got.txt"));
-        harness::run(&tb, &iface, &stim, &result, Limits::for_run(&p, run.cycles), None)
-            .unwrap()
-            .trace
-            .unwrap()
-    };
+    let run_rtl =
+        |run: &accelc::model::GemmRun, tag: &str| common::rtl_trace(&tb, &iface, &p, run, &work, tag);
     let expected = Trace::expected(&iface, &good);
     assert!(compare(&iface, &expected, &run_rtl(&good, "good")).is_empty(), "the intact stream passes");
 

@@ -5,7 +5,7 @@ mod common;
 
 use accelc::config::Params;
 use accelc::model::mac_unit::wrap;
-use accelc::sparse::array::{run, Conv1dSpec, Feed, Job, JobRow, Phase};
+use accelc::sparse::array::{run, Feed, Job, JobRow, Phase};
 use accelc::sparse::conv1d::Conv1d;
 use accelc::verify::sparse_vectors::generate;
 use common::naive_conv::{dense_forward, dense_input_gradient, dense_weight_gradient};
@@ -14,7 +14,7 @@ const SPARSE_PRESETS: [&str; 3] = ["sparse_2x2_l8_i4", "sparse_4x3_l32_i8", "spa
 
 /// What PE row `r` of `job` must output: the wrapped sum over the job's rows of the dense convolution.
 fn expected(p: &Params, job: &Job, r: usize) -> Vec<i64> {
-    let conv: Conv1d = job.conv.into();
+    let conv = job.conv;
     let mut sum = vec![0i64; job.out_len()];
     for row in &job.rows {
         let Some(dense) = row.dense.get(r) else { continue };
@@ -83,7 +83,7 @@ fn every_edge_is_an_entry_a_stall_or_the_last_readout() {
 fn hand_worked_schedule() {
     let p = common::preset("sparse_2x2_l8_i4").params();
     // Taps 2, stride 1, dilation 1, no padding: y[t] = w0 x[t] + w1 x[t+1], in 4 -> out 3.
-    let conv: Conv1dSpec = Conv1d::new(2, 1, 1, 0, 0, 4).into();
+    let conv = Conv1d::new(2, 1, 1, 0, 0, 4);
     let job = Job {
         phase: Phase::Forward,
         conv,
@@ -109,7 +109,7 @@ fn hand_worked_schedule() {
 #[test]
 fn cycles_track_the_nonzeros() {
     let p = common::preset("sparse_4x3_l32_i8").params();
-    let conv: Conv1dSpec = Conv1d::causal(3, 2, 32).into();
+    let conv = Conv1d::causal(3, 2, 32);
     let w = vec![vec![1, -1, 2]; 4];
     let job = |density: usize| Job {
         phase: Phase::Forward,

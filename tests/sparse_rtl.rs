@@ -4,11 +4,11 @@
 
 mod common;
 use accelc::interface::Interface;
-use accelc::sparse::array::{run, Conv1dSpec, Feed, Job, JobRow, Phase};
+use accelc::sparse::array::{run, Feed, Job, JobRow, Phase};
 use accelc::sparse::conv1d::Conv1d;
 use accelc::verify::compare::compare;
-use accelc::verify::format::{stimulus_text, Trace};
-use accelc::verify::harness::{self, Limits};
+use accelc::verify::format::Trace;
+use accelc::verify::harness;
 use accelc::verify::{self, Origin};
 use common::{preset, verify_options, verify_root};
 
@@ -23,7 +23,7 @@ fn sparse_rows_match_the_model_bit_and_cycle_exact() {
 
 /// A causal dilated forward job and its two gradient jobs on the 4x3 array.
 fn tcn_jobs() -> Vec<Job> {
-    let conv: Conv1dSpec = Conv1d::causal(3, 4, 32).into();
+    let conv = Conv1d::causal(3, 4, 32);
     let x: Vec<i64> = (0..32).map(|t| if t % 3 == 0 { (t as i64 % 7) - 3 } else { 0 }).collect();
     let dy: Vec<i64> = (0..32).map(|t| if t % 5 == 1 { 9 - t as i64 } else { 0 }).collect();
     let w = vec![vec![1, -2, 3], vec![-4, 5, -6], vec![7, 8, 9], vec![-10, 11, 12]];
@@ -52,14 +52,8 @@ fn a_wrong_index_in_the_stream_is_caught() {
     let good = run(&p, &tcn_jobs(), Feed::Compressed, true);
     let work = verify_root().join("sparse_wrong_index");
     std::fs::create_dir_all(&work).unwrap();
-    let run_rtl = |run: &accelc::sparse::array::SparseRun, tag: &str| -> Trace {
-        let stim = work.join(format!("{tag}-stimulus.txt"));
-        std::fs::write(&stim, stimulus_text(&iface, run)).unwrap();
-        let result = work.join(format!("{tag}-got.txt"));
-        harness::run(&tb, &iface, &stim, &result, Limits::for_run(&p, run.cycles), None)
-            .unwrap()
-            .trace
-            .unwrap()
+    let run_rtl = |run: &accelc::sparse::array::SparseRun, tag: &str| {
+        common::rtl_trace(&tb, &iface, &p, run, &work, tag)
     };
     let expected = Trace::expected(&iface, &good);
     assert!(compare(&iface, &expected, &run_rtl(&good, "good")).is_empty(), "the intact stream passes");

@@ -94,45 +94,8 @@ pub struct JobRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub phase: Phase,
-    pub conv: Conv1dSpec,
+    pub conv: Conv1d,
     pub rows: Vec<JobRow>,
-}
-
-/// The serializable geometry of a job (a [`Conv1d`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conv1dSpec {
-    pub taps: usize,
-    pub stride: usize,
-    pub dilation: usize,
-    pub pad: usize,
-    pub in_len: usize,
-    pub out_len: usize,
-}
-
-impl From<Conv1d> for Conv1dSpec {
-    fn from(c: Conv1d) -> Self {
-        Conv1dSpec {
-            taps: c.taps,
-            stride: c.stride,
-            dilation: c.dilation,
-            pad: c.pad,
-            in_len: c.in_len,
-            out_len: c.out_len,
-        }
-    }
-}
-
-impl From<Conv1dSpec> for Conv1d {
-    fn from(c: Conv1dSpec) -> Self {
-        Conv1d {
-            taps: c.taps,
-            stride: c.stride,
-            dilation: c.dilation,
-            pad: c.pad,
-            in_len: c.in_len,
-            out_len: c.out_len,
-        }
-    }
 }
 
 impl Job {

@@ -20,7 +20,7 @@ use super::stream::Entry;
 use crate::model::mac_unit::mac;
 
 /// Shape of a 1-D convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Conv1d {
     pub taps: usize,
     pub stride: usize,

@@ -63,7 +63,7 @@ fn chunks(n: usize, r: usize) -> impl Iterator<Item = (usize, usize)> {
 }
 
 pub fn forward_jobs(rows: usize, s: &Conv2dShape, x: &Array3<i64>, w: &Array4<i64>) -> PhaseJobs {
-    let conv = s.row_conv().into();
+    let conv = s.row_conv();
     let (mut jobs, mut targets) = (Vec::new(), Vec::new());
     for oh in 0..s.out_h() {
         for (co0, n) in chunks(s.c_out, rows) {
@@ -89,7 +89,7 @@ pub fn forward_jobs(rows: usize, s: &Conv2dShape, x: &Array3<i64>, w: &Array4<i6
 }
 
 pub fn input_gradient_jobs(rows: usize, s: &Conv2dShape, dy: &Array3<i64>, w: &Array4<i64>) -> PhaseJobs {
-    let conv = s.row_conv().into();
+    let conv = s.row_conv();
     let (mut jobs, mut targets) = (Vec::new(), Vec::new());
     for ih in 0..s.h {
         for (ci0, n) in chunks(s.c_in, rows) {
@@ -117,7 +117,7 @@ pub fn input_gradient_jobs(rows: usize, s: &Conv2dShape, dy: &Array3<i64>, w: &A
 }
 
 pub fn weight_gradient_jobs(rows: usize, s: &Conv2dShape, x: &Array3<i64>, dy: &Array3<i64>) -> PhaseJobs {
-    let conv = s.row_conv().into();
+    let conv = s.row_conv();
     let (mut jobs, mut targets) = (Vec::new(), Vec::new());
     for co in 0..s.c_out {
         for kh in 0..s.kh {

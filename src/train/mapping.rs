@@ -37,7 +37,7 @@ pub fn forward_jobs(x: &Seq<i64>, w: &Kernel<i64>, conv: &Conv1d, r: usize) -> P
                     dense: g.clone().map(|o| w.taps_of(o, i).to_vec()).collect(),
                 })
                 .collect();
-            out.jobs.push(Job { phase: Phase::Forward, conv: (*conv).into(), rows });
+            out.jobs.push(Job { phase: Phase::Forward, conv: *conv, rows });
             out.places.push((b, g.start));
         }
     }
@@ -55,7 +55,7 @@ pub fn input_gradient_jobs(dy: &Seq<i64>, w: &Kernel<i64>, conv: &Conv1d, r: usi
                     dense: g.clone().map(|i| w.taps_of(o, i).to_vec()).collect(),
                 })
                 .collect();
-            out.jobs.push(Job { phase: Phase::InputGradient, conv: (*conv).into(), rows });
+            out.jobs.push(Job { phase: Phase::InputGradient, conv: *conv, rows });
             out.places.push((b, g.start));
         }
     }
@@ -73,7 +73,7 @@ pub fn weight_gradient_jobs(x: &Seq<i64>, dy: &Seq<i64>, conv: &Conv1d, r: usize
                     dense: g.clone().map(|i| x.row(b, i).to_vec()).collect(),
                 })
                 .collect();
-            out.jobs.push(Job { phase: Phase::WeightGradient, conv: (*conv).into(), rows });
+            out.jobs.push(Job { phase: Phase::WeightGradient, conv: *conv, rows });
             out.places.push((o, g.start));
         }
     }

@@ -178,7 +178,7 @@ pub fn generate(p: &Params, seed: u64, index: usize) -> SparseCase {
                 _ => Phase::ALL[rng.range_usize(0, 2)],
             };
             let conv = geometry(p, &mut rng, kind);
-            let mut job = Job { phase, conv: conv.into(), rows: Vec::new() };
+            let mut job = Job { phase, conv, rows: Vec::new() };
             let n_rows = match kind {
                 SparseKind::ShortJobs => 1,
                 _ => rng.range_usize(1, 4),
