@@ -3,7 +3,9 @@
 //! For a config: generate the Verilog (`crate::rtl::generate`), render the generic testbench
 //! (`templates/tb_top.cpp.tera` + `sim/accelc_tb.h`) from the streaming interface, build it once
 //! (cached by a hash of everything that goes into it, `crate::tools::verilator`), then for each case
-//! from the seeded generator (`vectors`): run the model, write its input beats as the stimulus
+//! from the seeded generator (`vectors`: GEMMs for MAC and SAC arrays; `sparse_vectors`: conv1d jobs for
+//! sparse row arrays, whose gradient pruning unit `prune` checks on its own testbench): run the model,
+//! write its input beats as the stimulus
 //! (`format`), run the testbench under a cycle limit, and compare every input beat's taken edge and
 //! every output beat's edge and bits, and the number of beats (`compare`). The run ends with one
 //! sentinel line:
