@@ -5,10 +5,9 @@
 //! (cached by a hash of everything that goes into it, `crate::tools::verilator`), then for each case
 //! from the seeded generator (`vectors`: GEMMs for MAC and SAC arrays; `sparse_vectors`: conv1d jobs for
 //! sparse row arrays, whose gradient pruning unit `prune` checks on its own testbench): run the model,
-//! write its input beats as the stimulus
-//! (`format`), run the testbench under a cycle limit, and compare every input beat's taken edge and
-//! every output beat's edge and bits, and the number of beats (`compare`). The run ends with one
-//! sentinel line:
+//! write its input beats as the stimulus (`format`), run the testbench under a cycle limit, and compare
+//! every input beat's taken edge and every output beat's edge and bits, and the number of beats
+//! (`compare`). The run ends with one sentinel line:
 //!
 //! `verify <name>: PASS <N> cases, 0 mismatches, cycles model=<sum> rtl=<sum>`, or
 //! `verify <name>: FAIL <F> of <N> cases, <X> mismatches, cycles model=<sum> rtl=<sum>`.
