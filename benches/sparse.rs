@@ -347,7 +347,17 @@ fn bench() -> Result<()> {
             .find(|l| l.name == *name)
             .with_context(|| format!("{net} has no layer {name}"))?;
         let [c_out, c_in, kh, kw] = layer.shape;
-        let s = Conv2dShape { c_in, c_out, h: MAP, w: MAP, kh, kw, stride: layer.stride, pads: layer.pads };
+        let s = Conv2dShape {
+            c_in,
+            c_out,
+            h: MAP,
+            w: MAP,
+            kh,
+            kw,
+            stride: layer.stride,
+            pads: layer.pads,
+            dilation: 1,
+        };
         let (w, _) = quantize_symmetric(&layer.weights, BITS);
         let w: Array4<i64> = w;
         let label = format!("{net}/{name}");

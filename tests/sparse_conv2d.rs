@@ -31,7 +31,7 @@ fn naive(
                         for kw in 0..s.kw {
                             let (Some(ih), Some(iw)) = (
                                 at(oh, kh, s.stride[0], s.pads[0], s.h),
-                                at(ow, kw, s.stride[1], s.pads[1], s.w),
+                                at(ow, kw * s.dilation, s.stride[1], s.pads[1], s.w),
                             ) else {
                                 continue;
                             };
@@ -51,9 +51,39 @@ fn naive(
 fn all_three_phases_equal_naive_conv2d() {
     let p = common::preset("sparse_4x3_l32_i8").params();
     let shapes = [
-        Conv2dShape { c_in: 3, c_out: 5, h: 7, w: 9, kh: 3, kw: 3, stride: [1, 1], pads: [1, 1, 1, 1] },
-        Conv2dShape { c_in: 6, c_out: 4, h: 9, w: 11, kh: 3, kw: 3, stride: [2, 2], pads: [1, 1, 0, 1] },
-        Conv2dShape { c_in: 2, c_out: 9, h: 5, w: 8, kh: 2, kw: 3, stride: [1, 2], pads: [0, 0, 0, 0] },
+        Conv2dShape {
+            c_in: 3,
+            c_out: 5,
+            h: 7,
+            w: 9,
+            kh: 3,
+            kw: 3,
+            stride: [1, 1],
+            pads: [1, 1, 1, 1],
+            dilation: 1,
+        },
+        Conv2dShape {
+            c_in: 6,
+            c_out: 4,
+            h: 9,
+            w: 11,
+            kh: 3,
+            kw: 3,
+            stride: [2, 2],
+            pads: [1, 1, 0, 1],
+            dilation: 1,
+        },
+        Conv2dShape {
+            c_in: 2,
+            c_out: 9,
+            h: 5,
+            w: 8,
+            kh: 2,
+            kw: 3,
+            stride: [1, 2],
+            pads: [0, 0, 0, 0],
+            dilation: 1,
+        },
     ];
     for (i, s) in shapes.iter().enumerate() {
         let mut rng = SplitMix64::new(40 + i as u64);
@@ -67,16 +97,16 @@ fn all_three_phases_equal_naive_conv2d() {
         let (y, dx, dw) = naive(s, &x, &w, &dy);
 
         let f = forward_jobs(p.rows, s, &x, &w);
-        assert_eq!(gather_forward(s, &f, &run_phase(&p, &f, Feed::Compressed)), y, "forward, shape {i}");
+        assert_eq!(gather_forward(&f, &run_phase(&p, &f, Feed::Compressed).outputs), y, "forward, shape {i}");
         let g = input_gradient_jobs(p.rows, s, &dy, &w);
         assert_eq!(
-            gather_input_gradient(s, &g, &run_phase(&p, &g, Feed::Compressed)),
+            gather_input_gradient(&g, &run_phase(&p, &g, Feed::Compressed).outputs),
             dx,
             "input gradient {i}"
         );
         let h = weight_gradient_jobs(p.rows, s, &x, &dy);
         assert_eq!(
-            gather_weight_gradient(s, &h, &run_phase(&p, &h, Feed::Compressed)),
+            gather_weight_gradient(&h, &run_phase(&p, &h, Feed::Compressed).outputs),
             dw,
             "weight gradient {i}"
         );

@@ -110,17 +110,17 @@ fn check_layer(p: &Params, batch: usize, cin: usize, cout: usize, dilation: usiz
 
     let pj = mapping::forward_jobs(&x, &w, &c, p.rows);
     let out = run(p, &pj.jobs, Feed::Compressed, false).outputs;
-    let y = mapping::gather_forward(&pj, &out, (batch, cout, len));
+    let y = mapping::gather_forward(&pj, &out);
     assert_eq!(mismatches(&y.data, &naive_forward(&x, &w, &c)), Vec::<usize>::new(), "forward {tag}");
 
     let pj = mapping::input_gradient_jobs(&dy, &w, &c, p.rows);
     let out = run(p, &pj.jobs, Feed::Compressed, false).outputs;
-    let dx = mapping::gather_input_gradient(&pj, &out, (batch, cin, len));
+    let dx = mapping::gather_input_gradient(&pj, &out);
     assert_eq!(mismatches(&dx.data, &naive_input_gradient(&dy, &w, &c)), Vec::<usize>::new(), "dx {tag}");
 
     let pj = mapping::weight_gradient_jobs(&xw, &dy, &c, p.rows);
     let out = run(p, &pj.jobs, Feed::Compressed, false).outputs;
-    let dw = mapping::gather_weight_gradient(&pj, &out, (cout, cin, p.cols));
+    let dw = mapping::gather_weight_gradient(&pj, &out);
     assert_eq!(mismatches(&dw.data, &naive_weight_gradient(&xw, &dy, &c)), Vec::<usize>::new(), "dw {tag}");
 }
 
@@ -146,7 +146,7 @@ fn the_exact_check_catches_a_wrong_geometry_and_a_wrong_value() {
     let x = Seq { batch: 2, channels: 3, len: 32, data: ints(192, 8, 0.7, &mut rng) };
     let w = Kernel { outputs: 5, inputs: 3, taps: 3, data: ints(45, 8, 1.0, &mut rng) };
     let pj = mapping::forward_jobs(&x, &w, &c, p.rows);
-    let y = mapping::gather_forward(&pj, &run(&p, &pj.jobs, Feed::Compressed, false).outputs, (2, 5, 32));
+    let y = mapping::gather_forward(&pj, &run(&p, &pj.jobs, Feed::Compressed, false).outputs);
     let want = naive_forward(&x, &w, &c);
     assert!(mismatches(&y.data, &want).is_empty());
     assert!(!mismatches(&y.data, &naive_forward(&x, &w, &Conv1d::causal(3, 1, 32))).is_empty());

@@ -85,7 +85,17 @@ fn sparse_layer(
     if layer.stride[1] > sp.max_stride || layer.pads[1] > sp.max_pad {
         return Err(format!("stride {:?} / pads {:?} beyond the array's limits", layer.stride, layer.pads));
     }
-    let s = Conv2dShape { c_in, c_out, h: map, w: map, kh, kw, stride: layer.stride, pads: layer.pads };
+    let s = Conv2dShape {
+        c_in,
+        c_out,
+        h: map,
+        w: map,
+        kh,
+        kw,
+        stride: layer.stride,
+        pads: layer.pads,
+        dilation: 1,
+    };
     let (w, _) = quantize_symmetric(&layer.weights, p.weight_bits);
     let hi = (1i64 << (p.act_bits - 1)) - 1;
     let x = Array3::from_shape_fn((c_in, map, map), |_| {

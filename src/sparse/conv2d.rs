@@ -30,6 +30,8 @@ pub struct Conv2dShape {
     pub stride: [usize; 2],
     /// ONNX order `[top, left, bottom, right]`.
     pub pads: [usize; 4],
+    /// Dilation along a row (1 for the usual conv layer; a TCN's dilation).
+    pub dilation: usize,
 }
 
 impl Conv2dShape {
@@ -43,7 +45,7 @@ impl Conv2dShape {
 
     /// The 1-D convolution along a row.
     pub fn row_conv(&self) -> Conv1d {
-        Conv1d::new(self.kw, self.stride[1], 1, self.pads[1], self.pads[3], self.w)
+        Conv1d::new(self.kw, self.stride[1], self.dilation, self.pads[1], self.pads[3], self.w)
     }
 
     /// The input row output row `oh` reads through kernel row `kh`, if inside the map.
@@ -52,9 +54,12 @@ impl Conv2dShape {
     }
 }
 
-/// Jobs of one phase and where each job's PE rows land: (first channel, channel count, spatial key).
+/// Jobs of one phase of a layer and where each job's PE rows land: (first channel, channel count,
+/// spatial key).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PhaseJobs {
     pub jobs: Vec<Job>,
+    pub shape: Conv2dShape,
     targets: Vec<(usize, usize, usize)>,
 }
 
@@ -85,7 +90,7 @@ pub fn forward_jobs(rows: usize, s: &Conv2dShape, x: &Array3<i64>, w: &Array4<i6
             }
         }
     }
-    PhaseJobs { jobs, targets }
+    PhaseJobs { jobs, shape: *s, targets }
 }
 
 pub fn input_gradient_jobs(rows: usize, s: &Conv2dShape, dy: &Array3<i64>, w: &Array4<i64>) -> PhaseJobs {
@@ -113,7 +118,7 @@ pub fn input_gradient_jobs(rows: usize, s: &Conv2dShape, dy: &Array3<i64>, w: &A
             }
         }
     }
-    PhaseJobs { jobs, targets }
+    PhaseJobs { jobs, shape: *s, targets }
 }
 
 pub fn weight_gradient_jobs(rows: usize, s: &Conv2dShape, x: &Array3<i64>, dy: &Array3<i64>) -> PhaseJobs {
@@ -140,7 +145,7 @@ pub fn weight_gradient_jobs(rows: usize, s: &Conv2dShape, x: &Array3<i64>, dy: &
             }
         }
     }
-    PhaseJobs { jobs, targets }
+    PhaseJobs { jobs, shape: *s, targets }
 }
 
 /// Runs a phase's jobs (without recording beats) and returns the run.
@@ -148,10 +153,11 @@ pub fn run_phase(p: &Params, jobs: &PhaseJobs, feed: Feed) -> SparseRun {
     run(p, &jobs.jobs, feed, false)
 }
 
-/// The forward output `c_out x out_h x out_w` from a run of [`forward_jobs`].
-pub fn gather_forward(s: &Conv2dShape, jobs: &PhaseJobs, run: &SparseRun) -> Array3<i64> {
+/// The forward output `c_out x out_h x out_w` from the output rows of [`forward_jobs`]' jobs.
+pub fn gather_forward(jobs: &PhaseJobs, outputs: &[Vec<Vec<i64>>]) -> Array3<i64> {
+    let s = &jobs.shape;
     let mut y = Array3::zeros((s.c_out, s.out_h(), s.out_w()));
-    for (&(co0, n, oh), out) in jobs.targets.iter().zip(&run.outputs) {
+    for (&(co0, n, oh), out) in jobs.targets.iter().zip(outputs) {
         for r in 0..n {
             for (t, &v) in out[r].iter().enumerate() {
                 y[(co0 + r, oh, t)] = v;
@@ -163,9 +169,10 @@ pub fn gather_forward(s: &Conv2dShape, jobs: &PhaseJobs, run: &SparseRun) -> Arr
 
 /// The input gradient `c_in x h x w` from a run of [`input_gradient_jobs`] (rows no kernel row
 /// reaches stay 0).
-pub fn gather_input_gradient(s: &Conv2dShape, jobs: &PhaseJobs, run: &SparseRun) -> Array3<i64> {
+pub fn gather_input_gradient(jobs: &PhaseJobs, outputs: &[Vec<Vec<i64>>]) -> Array3<i64> {
+    let s = &jobs.shape;
     let mut dx = Array3::zeros((s.c_in, s.h, s.w));
-    for (&(ci0, n, ih), out) in jobs.targets.iter().zip(&run.outputs) {
+    for (&(ci0, n, ih), out) in jobs.targets.iter().zip(outputs) {
         for r in 0..n {
             for (i, &v) in out[r].iter().enumerate() {
                 dx[(ci0 + r, ih, i)] = v;
@@ -176,9 +183,10 @@ pub fn gather_input_gradient(s: &Conv2dShape, jobs: &PhaseJobs, run: &SparseRun)
 }
 
 /// The weight gradient `c_out x c_in x kh x kw` from a run of [`weight_gradient_jobs`].
-pub fn gather_weight_gradient(s: &Conv2dShape, jobs: &PhaseJobs, run: &SparseRun) -> Array4<i64> {
+pub fn gather_weight_gradient(jobs: &PhaseJobs, outputs: &[Vec<Vec<i64>>]) -> Array4<i64> {
+    let s = &jobs.shape;
     let mut dw = Array4::zeros((s.c_out, s.c_in, s.kh, s.kw));
-    for (&(ci0, n, key), out) in jobs.targets.iter().zip(&run.outputs) {
+    for (&(ci0, n, key), out) in jobs.targets.iter().zip(outputs) {
         let (co, kh) = (key / s.kh, key % s.kh);
         for r in 0..n {
             for (k, &v) in out[r].iter().enumerate() {

@@ -253,7 +253,7 @@ impl ConvEngine for ArrayEngine {
         let pj =
             mapping::forward_jobs(&x.with_data(xq.values), &w.with_data(wq.values), conv, self.params.rows);
         let outputs = self.run(layer, &pj, w.inputs * conv.taps, train)?;
-        let y = mapping::gather_forward(&pj, &outputs, (x.batch, w.outputs, conv.out_len));
+        let y = mapping::gather_forward(&pj, &outputs);
         let s = xq.scale * wq.scale;
         Ok(y.with_data(y.data.iter().map(|&v| v as f64 * s).collect()))
     }
@@ -273,7 +273,7 @@ impl ConvEngine for ArrayEngine {
             let wq = quantize(&w.data, self.params.weight_bits);
             let pj = mapping::input_gradient_jobs(&dyq, &w.with_data(wq.values), conv, r);
             let outputs = self.run(layer, &pj, w.outputs * conv.taps, true)?;
-            let dx = mapping::gather_input_gradient(&pj, &outputs, (x.batch, w.inputs, conv.in_len));
+            let dx = mapping::gather_input_gradient(&pj, &outputs);
             let s = dy_scale * wq.scale;
             Some(dx.with_data(dx.data.iter().map(|&v| v as f64 * s).collect()))
         } else {
@@ -283,7 +283,7 @@ impl ConvEngine for ArrayEngine {
         let xq = quantize(&x.data, self.params.weight_bits);
         let pj = mapping::weight_gradient_jobs(&x.with_data(xq.values), &dyq, conv, r);
         let outputs = self.run(layer, &pj, x.batch * conv.out_len, true)?;
-        let dw = mapping::gather_weight_gradient(&pj, &outputs, (w.outputs, w.inputs, w.taps));
+        let dw = mapping::gather_weight_gradient(&pj, &outputs);
         let s = dy_scale * xq.scale;
         Ok((dx, dw.with_data(dw.data.iter().map(|&v| v as f64 * s).collect())))
     }

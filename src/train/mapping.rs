@@ -1,5 +1,7 @@
 //! How a conv layer's three phases map onto the sparse row array (R PE rows, KT taps), on quantized
-//! integer tensors. Every job's PE rows share its streamed rows; each PE row owns one output row.
+//! integer tensors: a TCN layer over a batch is a conv layer whose rows are the samples, kernel height 1,
+//! so [`crate::sparse::conv2d`] builds the jobs. Every job's PE rows share its streamed rows; each PE row
+//! owns one output row.
 //!
 //! | phase | one job per | PE rows (outputs) | job rows: stream | dense operand of PE row r |
 //! |---|---|---|---|---|
@@ -11,106 +13,80 @@
 //! transposed convolution), and the weight-gradient job over the batch.
 
 use super::tensor::{Kernel, Seq};
-use crate::sparse::array::{Job, JobRow, Phase};
 use crate::sparse::conv1d::Conv1d;
+use crate::sparse::conv2d::{self, Conv2dShape};
+use ndarray::{Array3, Array4};
 
-/// Jobs of one phase and where each job's PE rows land.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PhaseJobs {
-    pub jobs: Vec<Job>,
-    /// Per job: (sample or output channel, first channel of its group).
-    pub places: Vec<(usize, usize)>,
+pub use crate::sparse::conv2d::PhaseJobs;
+
+/// The layer `inputs -> outputs` over `batch` samples as a conv layer: height = the batch, kernel
+/// height 1, rows convolved by `conv`.
+fn layer(batch: usize, inputs: usize, outputs: usize, conv: &Conv1d) -> Conv2dShape {
+    let span = conv.dilation * (conv.taps - 1) + 1;
+    let pad_right = ((conv.out_len - 1) * conv.stride + span).saturating_sub(conv.in_len + conv.pad);
+    let s = Conv2dShape {
+        c_in: inputs,
+        c_out: outputs,
+        h: batch,
+        w: conv.in_len,
+        kh: 1,
+        kw: conv.taps,
+        stride: [1, conv.stride],
+        pads: [0, conv.pad, 0, pad_right],
+        dilation: conv.dilation,
+    };
+    assert_eq!(s.row_conv(), *conv, "a conv layer's rows reproduce the layer's convolution");
+    s
 }
 
-fn groups(n: usize, r: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    (0..n).step_by(r).map(move |g| g..(g + r).min(n))
+/// `batch x channels x len` as `channels x batch x len` (a view of the same values).
+fn channels_first(x: &Seq<i64>) -> Array3<i64> {
+    Array3::from_shape_vec((x.batch, x.channels, x.len), x.data.clone())
+        .expect("a Seq holds batch * channels * len values")
+        .permuted_axes([1, 0, 2])
+}
+
+fn oihw(w: &Kernel<i64>) -> Array4<i64> {
+    Array4::from_shape_vec((w.outputs, w.inputs, 1, w.taps), w.data.clone())
+        .expect("a Kernel holds outputs * inputs * taps values")
+}
+
+/// `channels x batch x len` back to a `Seq`.
+fn to_seq(a: Array3<i64>) -> Seq<i64> {
+    let (channels, batch, len) = a.dim();
+    let data = a.permuted_axes([1, 0, 2]).iter().copied().collect();
+    Seq { batch, channels, len, data }
 }
 
 /// Forward jobs: `x` quantized to act_bits, `w` to weight_bits.
 pub fn forward_jobs(x: &Seq<i64>, w: &Kernel<i64>, conv: &Conv1d, r: usize) -> PhaseJobs {
-    let mut out = PhaseJobs { jobs: Vec::new(), places: Vec::new() };
-    for b in 0..x.batch {
-        for g in groups(w.outputs, r) {
-            let rows = (0..w.inputs)
-                .map(|i| JobRow {
-                    stream: x.row(b, i).to_vec(),
-                    dense: g.clone().map(|o| w.taps_of(o, i).to_vec()).collect(),
-                })
-                .collect();
-            out.jobs.push(Job { phase: Phase::Forward, conv: *conv, rows });
-            out.places.push((b, g.start));
-        }
-    }
-    out
+    conv2d::forward_jobs(r, &layer(x.batch, w.inputs, w.outputs, conv), &channels_first(x), &oihw(w))
 }
 
 /// Input-gradient jobs: `dy` quantized (and pruned) to act_bits, `w` to weight_bits.
 pub fn input_gradient_jobs(dy: &Seq<i64>, w: &Kernel<i64>, conv: &Conv1d, r: usize) -> PhaseJobs {
-    let mut out = PhaseJobs { jobs: Vec::new(), places: Vec::new() };
-    for b in 0..dy.batch {
-        for g in groups(w.inputs, r) {
-            let rows = (0..w.outputs)
-                .map(|o| JobRow {
-                    stream: dy.row(b, o).to_vec(),
-                    dense: g.clone().map(|i| w.taps_of(o, i).to_vec()).collect(),
-                })
-                .collect();
-            out.jobs.push(Job { phase: Phase::InputGradient, conv: *conv, rows });
-            out.places.push((b, g.start));
-        }
-    }
-    out
+    conv2d::input_gradient_jobs(r, &layer(dy.batch, w.inputs, w.outputs, conv), &channels_first(dy), &oihw(w))
 }
 
 /// Weight-gradient jobs: `dy` quantized (and pruned) to act_bits, `x` quantized to weight_bits.
 pub fn weight_gradient_jobs(x: &Seq<i64>, dy: &Seq<i64>, conv: &Conv1d, r: usize) -> PhaseJobs {
-    let mut out = PhaseJobs { jobs: Vec::new(), places: Vec::new() };
-    for o in 0..dy.channels {
-        for g in groups(x.channels, r) {
-            let rows = (0..dy.batch)
-                .map(|b| JobRow {
-                    stream: dy.row(b, o).to_vec(),
-                    dense: g.clone().map(|i| x.row(b, i).to_vec()).collect(),
-                })
-                .collect();
-            out.jobs.push(Job { phase: Phase::WeightGradient, conv: *conv, rows });
-            out.places.push((o, g.start));
-        }
-    }
-    out
+    let s = layer(x.batch, x.channels, dy.channels, conv);
+    conv2d::weight_gradient_jobs(r, &s, &channels_first(x), &channels_first(dy))
 }
 
 /// The forward result (batch x outputs x out_len) from the jobs' output rows.
-pub fn gather_forward(pj: &PhaseJobs, outputs: &[Vec<Vec<i64>>], shape: (usize, usize, usize)) -> Seq<i64> {
-    let mut y = Seq::zeros(shape.0, shape.1, shape.2);
-    for (&(b, o0), rows) in pj.places.iter().zip(outputs) {
-        for (r, row) in rows.iter().enumerate().take(shape.1 - o0) {
-            y.row_mut(b, o0 + r).copy_from_slice(row);
-        }
-    }
-    y
+pub fn gather_forward(pj: &PhaseJobs, outputs: &[Vec<Vec<i64>>]) -> Seq<i64> {
+    to_seq(conv2d::gather_forward(pj, outputs))
 }
 
 /// The input gradient (batch x inputs x in_len) from the jobs' output rows.
-pub fn gather_input_gradient(
-    pj: &PhaseJobs,
-    outputs: &[Vec<Vec<i64>>],
-    shape: (usize, usize, usize),
-) -> Seq<i64> {
-    gather_forward(pj, outputs, shape)
+pub fn gather_input_gradient(pj: &PhaseJobs, outputs: &[Vec<Vec<i64>>]) -> Seq<i64> {
+    to_seq(conv2d::gather_input_gradient(pj, outputs))
 }
 
 /// The kernel gradient (outputs x inputs x taps) from the jobs' output rows.
-pub fn gather_weight_gradient(
-    pj: &PhaseJobs,
-    outputs: &[Vec<Vec<i64>>],
-    shape: (usize, usize, usize),
-) -> Kernel<i64> {
-    let mut dw = Kernel::zeros(shape.0, shape.1, shape.2);
-    for (&(o, i0), rows) in pj.places.iter().zip(outputs) {
-        for (r, row) in rows.iter().enumerate().take(shape.1 - i0) {
-            dw.taps_of_mut(o, i0 + r).copy_from_slice(row);
-        }
-    }
-    dw
+pub fn gather_weight_gradient(pj: &PhaseJobs, outputs: &[Vec<Vec<i64>>]) -> Kernel<i64> {
+    let dw = conv2d::gather_weight_gradient(pj, outputs);
+    let (outputs, inputs, _, taps) = dw.dim();
+    Kernel { outputs, inputs, taps, data: dw.iter().copied().collect() }
 }
