@@ -62,13 +62,19 @@ impl Interface {
                 .to_string(),
             "Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1."
                 .to_string(),
-            "Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.".to_string(),
         ];
-        if let Some(sac) = &p.sac {
-            return Interface::sac(p, sac, out, common.to_vec());
-        }
         if let Some(sp) = &p.sparse {
-            return Interface::sparse(p, sp, common[..3].to_vec());
+            return Interface::sparse(p, sp, common.to_vec());
+        }
+        // GEMM arrays (MAC and SAC) take tiles.
+        let common: Vec<String> = common
+            .into_iter()
+            .chain([
+                "Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.".to_string()
+            ])
+            .collect();
+        if let Some(sac) = &p.sac {
+            return Interface::sac(p, sac, out, common);
         }
         match p.dataflow {
             Dataflow::OutputStationary => Interface {

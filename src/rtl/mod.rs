@@ -148,13 +148,9 @@ pub fn generate(config: &Config) -> Result<Design> {
     let header = header(config, &p);
     let mut files = match (&p.sac, &p.sparse) {
         (_, Some(sp)) => {
-            let mac = format!("{}_mac_unit", p.name);
             let row = format!("{}_row", p.name);
             vec![
-                (
-                    format!("{mac}.v"),
-                    render(&tera, "mac_unit.v.tera", &arith_view(&header, mac.clone(), &p))?,
-                ),
+                mac_unit_file(&tera, &header, &p)?,
                 (format!("{row}.v"), sparse::render_row(&tera, &header, &p, sp, &row)?),
                 (format!("{}.v", p.name), sparse::render_top(&tera, &header, &p, sp, &ir)?),
                 (format!("{}.v", prune_unit_name(&p)), prune_unit(&tera, &header, &p)?),
@@ -196,6 +192,12 @@ pub fn generate_prune_unit(config: &Config) -> Result<Design> {
     Ok(Design { top: name.clone(), files: vec![(format!("{name}.v"), text)] })
 }
 
+/// `<name>_mac_unit.v`, the multiply-accumulate every MAC PE and sparse PE row lane instantiates.
+fn mac_unit_file(tera: &tera::Tera, header: &str, p: &Params) -> Result<(String, String)> {
+    let name = format!("{}_mac_unit", p.name);
+    Ok((format!("{name}.v"), render(tera, "mac_unit.v.tera", &arith_view(header, name, p))?))
+}
+
 /// The MAC array's files: MAC unit, PE, top.
 fn mac_files(
     tera: &tera::Tera,
@@ -203,14 +205,13 @@ fn mac_files(
     p: &Params,
     ir: &ir::DesignIr,
 ) -> Result<Vec<(String, String)>> {
-    let mac_name = format!("{}_mac_unit", p.name);
     let pe_name = format!("{}_pe", p.name);
     let pe_template = match p.dataflow {
         Dataflow::OutputStationary => "pe_os.v.tera",
         Dataflow::WeightStationary => "pe_ws.v.tera",
     };
     Ok(vec![
-        (format!("{mac_name}.v"), render(tera, "mac_unit.v.tera", &arith_view(header, mac_name.clone(), p))?),
+        mac_unit_file(tera, header, p)?,
         (format!("{pe_name}.v"), render(tera, pe_template, &arith_view(header, pe_name.clone(), p))?),
         (format!("{}.v", p.name), top::render_top(tera, header, p, ir)?),
     ])

@@ -438,7 +438,7 @@ pub fn run(p: &Params, jobs: &[Job], feed: Feed, record: bool) -> SparseRun {
                 }
             }
             if row_start {
-                active = shadow.clone();
+                active.clone_from(&shadow);
                 active_job = shadow_job;
                 shadow_full = false;
             }
