@@ -1,4 +1,4 @@
-//! Training on the sparse row array (SparseTrain, DAC'20; issue 4 item 5): a small TCN learns the
+//! Training on the sparse row array (SparseTrain, DAC'20): a small TCN learns the
 //! adding problem with every convolution's forward, input-gradient and weight-gradient pass computed by
 //! the cycle-exact model of the generated array ([`crate::sparse::array::run`]) in integer fixed point,
 //! with and without stochastic pruning of the output gradients.
