@@ -231,7 +231,7 @@ fn cached_model_job(
     }
     let r = model_job(plan, d, w)?;
     std::fs::create_dir_all(entry.parent().expect("an entry has a folder"))?;
-    let tmp = entry.with_extension(format!("tmp-{}-{d}-{w}", std::process::id()));
+    let tmp = entry.with_extension(format!("tmp-{}-{d}-{w}", crate::fsutil::unique_suffix()));
     std::fs::write(&tmp, serde_json::to_string(&r)?)?;
     std::fs::rename(&tmp, &entry)?;
     Ok(r)

@@ -120,7 +120,7 @@ pub fn write_outputs(dir: &Path, file: &PointsFile) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut put = |name: &str, text: &str| -> Result<()> {
         let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let tmp = dir.join(format!(".{name}.tmp-{}", crate::fsutil::unique_suffix()));
         std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);

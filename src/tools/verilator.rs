@@ -2,10 +2,12 @@
 //!
 //! Testbench builds are cached: a build folder `<root>/<name>-<hash>/` is named by a SHA-256 of
 //! everything that goes into it (the Verilog text, the testbench and support text, the flags and the
-//! Verilator version), so a build is redone only when one of them changes. A build is made in a
-//! temporary sibling folder and renamed into place when it succeeds, so an interrupted or failed
-//! build never leaves a folder that looks finished, and two processes building the same hash at
-//! once both end with a usable executable.
+//! Verilator version), so a build is redone only when one of them changes. Builds are safe under
+//! concurrency (threads of one test binary, several `accelc verify` processes): an exclusive lock on
+//! `<root>/.<name>-<hash>.lock` lets one of them build while the others wait and then reuse it, and
+//! the build is made in a private temporary sibling folder (named by process and a per-process
+//! counter) and renamed into place when it succeeds, so an interrupted or failed build never leaves
+//! a folder that looks finished.
 
 use super::{require, MissingTool};
 use anyhow::{bail, Context, Result};
@@ -144,7 +146,15 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
         return Ok(Testbench { exe, dir, hash, cached: true });
     }
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
-    let tmp = root.join(format!(".{}-{hash}.tmp{}", src.name, std::process::id()));
+    // One builder per hash: the others wait here, then find the finished build.
+    let lock_path = root.join(format!(".{}-{hash}.lock", src.name));
+    let lock =
+        std::fs::File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+    if exe.is_file() {
+        return Ok(Testbench { exe, dir, hash, cached: true });
+    }
+    let tmp = root.join(format!(".{}-{hash}.tmp{}", src.name, crate::fsutil::unique_suffix()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let write = |name: &str, text: &str| {

@@ -239,9 +239,12 @@ impl<'a> Bench<'a> {
     fn verify(&self, cases: usize, seed: u64) -> Result<VerifyReport> {
         let name = &self.params.name;
         let mut results = Vec::with_capacity(cases);
-        // Per process, so that two runs of the same config and seed do not share files.
-        let work_root =
-            self.opts.out_root.join(".verify").join(format!("{name}-seed{seed}-{}", std::process::id()));
+        // Per run, so that two runs of the same config and seed (threads or processes) share no files.
+        let work_root = self
+            .opts
+            .out_root
+            .join(".verify")
+            .join(format!("{name}-seed{seed}-{}", crate::fsutil::unique_suffix()));
         if self.opts.keep && self.opts.progress {
             println!("verify {name}: case folders kept under {}", work_root.display());
         }
@@ -486,7 +489,11 @@ pub fn check_jobs(config: &Config, jobs: &[Job], tag: &str, opts: &VerifyOptions
         description: format!("{tag}: {} jobs", jobs.len()),
         data: CaseData::Jobs(jobs.to_vec()),
     };
-    let work = opts.out_root.join(".verify").join(format!("{}-{tag}-{}", config.name, std::process::id()));
+    let work = opts.out_root.join(".verify").join(format!(
+        "{}-{tag}-{}",
+        config.name,
+        crate::fsutil::unique_suffix()
+    ));
     let r = bench.run_case(&case.data, &work, false)?;
     let mut result = CaseResult {
         index: 0,
@@ -537,7 +544,7 @@ pub fn verify_prune_unit(
         let work = opts.out_root.join(".verify").join(format!(
             "{}-seed{seed}-{}-case{index}",
             design.top,
-            std::process::id()
+            crate::fsutil::unique_suffix()
         ));
         std::fs::create_dir_all(&work)?;
         let stim = work.join("stimulus.txt");
