@@ -79,3 +79,23 @@ fn cli_bad_config_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("array.rows = 0"));
 }
+
+/// Regression: the summary's PE-module line used to assume `<name>_pe` and was silently dropped for
+/// SAC (`<name>_sac_unit`) and sparse (`<name>_row`) designs.
+#[test]
+fn summary_names_the_pe_module_of_sac_and_sparse_designs() {
+    for (preset, line) in [
+        ("sac_4x4_i8_ks4_sm", "PE module sac_4x4_i8_ks4_sm_sac_unit alone: "),
+        ("sparse_2x2_l8_i4", "PE row module sparse_2x2_l8_i4_row alone: "),
+    ] {
+        let config = Config::load(&root().join("configs").join(format!("{preset}.toml"))).unwrap();
+        let design = accelc::rtl::generate(&config).unwrap();
+        let dir = temp(preset);
+        design.write_dir(&dir).unwrap();
+        let sources: Vec<(String, String)> =
+            design.files.iter().filter(|(n, _)| n.ends_with(".v")).cloned().collect();
+        let s = synthesize(&dir, &design.top, &sources, None, &|| {}).unwrap();
+        let summary = Report::new(&config, s).summary();
+        assert!(summary.contains(line), "{preset}:\n{summary}");
+    }
+}

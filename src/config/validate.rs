@@ -68,6 +68,13 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
         format!("{:?}", c.name),
         "must be a Verilog identifier of at most 64 characters: lowercase letters, digits and '_', not starting with a digit",
     );
+    // The name is the top module's name: a keyword there does not parse (`module reg (`).
+    ck.require(
+        !crate::rtl::verilog::is_keyword(&c.name),
+        "name",
+        format!("{:?}", c.name),
+        "is a Verilog-2005/SystemVerilog keyword and cannot name a module; choose another name",
+    );
     ck.range("array.rows", c.array.rows, 1, 256);
     ck.range("array.cols", c.array.cols, 1, 256);
     ck.range("pe.weight_bits", c.pe.weight_bits, 2, 16);

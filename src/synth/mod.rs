@@ -223,12 +223,15 @@ impl Report {
                 }
             ));
         }
-        let pe_module = format!("{}_pe", self.config.name);
-        if let Some(pe) = r.modules.get(&pe_module) {
-            s.push_str(&format!(
-                "  PE module {pe_module} alone: {} cells, {} flip-flops, {} transistors\n",
+        // The PE's module name comes from the IR (`<name>_pe`, `<name>_sac_unit`, `<name>_row`).
+        let pe_module = crate::ir::elaborate::pe_module(cp).name;
+        let what = if cp.sparse.is_some() { "PE row module" } else { "PE module" };
+        match r.modules.get(&pe_module) {
+            Some(pe) => s.push_str(&format!(
+                "  {what} {pe_module} alone: {} cells, {} flip-flops, {} transistors\n",
                 pe.hier_cells, pe.hier_flip_flops, pe.hier_transistors
-            ));
+            )),
+            None => s.push_str(&format!("  {what} {pe_module}: not in Yosys's module statistics\n")),
         }
         let mut by_count: Vec<(&String, &u64)> = r.cells_by_type.iter().collect();
         by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
