@@ -2,6 +2,7 @@
 //! struct whose widths, names and literals were computed here; output is deterministic (no hash
 //! maps, no timestamps, no absolute paths), so one config always gives byte-identical files.
 
+mod fusesoc;
 mod manifest;
 mod sac;
 mod sparse;
@@ -11,6 +12,7 @@ pub mod verilog;
 use crate::config::{Config, Dataflow, Params};
 use crate::ir;
 use anyhow::{Context, Result};
+pub use fusesoc::vlnv as fusesoc_vlnv;
 use serde::Serialize;
 use std::path::Path;
 use verilog::{lit, sign_extend};
@@ -167,9 +169,34 @@ pub fn generate(config: &Config) -> Result<Design> {
     };
     let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
     let manifest = manifest::manifest(config, &p, &files)?;
+    let verilog: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let core = fusesoc::core_file(&p, &verilog, &describe(&p));
     files.push(("files.f".into(), file_list));
     files.push(("manifest.json".into(), manifest));
+    files.push((format!("{}.core", p.name), core));
     Ok(Design { top: p.name.clone(), files })
+}
+
+/// One line on what a design is, e.g. `8x8 MAC array, output-stationary, 8-bit weights and activations`.
+fn describe(p: &Params) -> String {
+    let bits = format!("{}-bit weights, {}-bit activations", p.weight_bits, p.act_bits);
+    match (&p.sac, &p.sparse) {
+        (_, Some(_)) => format!("{} sparse 1-D PE rows of {} taps (SparseTrain), {bits}", p.rows, p.cols),
+        (Some(sac), None) => format!(
+            "{}x{} SAC array (Tetris), kneading stride {}, {}, {bits}",
+            p.rows,
+            p.cols,
+            sac.ks,
+            sac.encoding.knead().name()
+        ),
+        (None, None) => {
+            let dataflow = match p.dataflow {
+                Dataflow::OutputStationary => "output-stationary",
+                Dataflow::WeightStationary => "weight-stationary",
+            };
+            format!("{}x{} MAC array, {dataflow}, {bits}", p.rows, p.cols)
+        }
+    }
 }
 
 /// The gradient pruning unit that comes with a sparse row array (not instantiated by its top: it sits
