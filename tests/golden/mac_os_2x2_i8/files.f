@@ -1,0 +1,3 @@
+mac_os_2x2_i8_mac_unit.v
+mac_os_2x2_i8_pe.v
+mac_os_2x2_i8.v

@@ -1,0 +1,3 @@
+mac_ws_2x2_i4_mac_unit.v
+mac_ws_2x2_i4_pe.v
+mac_ws_2x2_i4.v

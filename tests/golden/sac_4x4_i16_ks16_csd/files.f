@@ -1,0 +1,2 @@
+sac_4x4_i16_ks16_csd_sac_unit.v
+sac_4x4_i16_ks16_csd.v

@@ -1,0 +1,2 @@
+sac_4x4_i8_ks4_sm_sac_unit.v
+sac_4x4_i8_ks4_sm.v

@@ -1,0 +1,4 @@
+sparse_2x2_l8_i4_mac_unit.v
+sparse_2x2_l8_i4_row.v
+sparse_2x2_l8_i4.v
+sparse_2x2_l8_i4_prune_unit.v
