@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth test bench bench-sac bench-sparse fpga-table explore train-demo clean
+.PHONY: setup build run gen lint verify synth check test bench bench-sac bench-sparse fpga-table explore train-demo clean
 
 setup:
 	bash scripts/setup.sh
@@ -41,6 +41,12 @@ verify: build
 
 synth: build
 	$(ACCELC) synth $(CONFIG)
+
+# Every target builds (benches, examples), clippy has nothing to say, the code is rustfmt-formatted.
+check:
+	cargo build --quiet --all-targets
+	cargo clippy --quiet --all-targets -- -D warnings
+	cargo fmt --check
 
 test:
 	cargo test --quiet

@@ -44,8 +44,10 @@ fn generated_files_equal_the_golden_files() {
                 std::fs::write(dir.join(name), text).unwrap();
             }
         }
-        let mut on_disk: Vec<String> =
-            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into())
+            .collect();
         on_disk.sort();
         let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
         names.sort();
