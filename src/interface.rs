@@ -4,18 +4,60 @@
 use crate::config::{Dataflow, Params, SacParams, SparseParams};
 use serde::Serialize;
 
-/// One data port of a channel: `lanes` signed values of `lane_bits` each, lane 0 in the low bits.
+/// How the bits of one lane are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneEncoding {
+    /// A two's-complement number.
+    Signed,
+    /// A non-negative number (lengths, shifts, phase codes).
+    Unsigned,
+    /// A 1-bit flag.
+    Flag,
+    /// Bit fields packed into one word (a kneaded word's slots, a stream entry); its meaning says
+    /// which bits are which. Not a number: never sign-extend it.
+    Packed,
+}
+
+/// One data port of a channel: `lanes` values of `lane_bits` each, lane 0 in the low bits, each
+/// read as its `encoding` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub port: String,
     pub lanes: usize,
     pub lane_bits: u32,
+    pub encoding: LaneEncoding,
     pub meaning: String,
 }
 
 impl Field {
-    fn new(port: &str, lanes: usize, lane_bits: u32, meaning: &str) -> Field {
-        Field { port: port.into(), lanes, lane_bits, meaning: meaning.into() }
+    pub fn new(port: &str, lanes: usize, lane_bits: u32, encoding: LaneEncoding, meaning: &str) -> Field {
+        Field { port: port.into(), lanes, lane_bits, encoding, meaning: meaning.into() }
+    }
+
+    /// `lanes` two's-complement numbers.
+    pub fn signed(port: &str, lanes: usize, lane_bits: u32, meaning: &str) -> Field {
+        Field::new(port, lanes, lane_bits, LaneEncoding::Signed, meaning)
+    }
+
+    /// One non-negative number.
+    pub fn unsigned(port: &str, lane_bits: u32, meaning: &str) -> Field {
+        Field::new(port, 1, lane_bits, LaneEncoding::Unsigned, meaning)
+    }
+
+    /// One 1-bit flag.
+    pub fn flag(port: &str, meaning: &str) -> Field {
+        Field::new(port, 1, 1, LaneEncoding::Flag, meaning)
+    }
+
+    /// `lanes` words of packed bit fields.
+    pub fn packed(port: &str, lanes: usize, lane_bits: u32, meaning: &str) -> Field {
+        Field::new(port, lanes, lane_bits, LaneEncoding::Packed, meaning)
+    }
+
+    /// True for two's-complement lanes (the manifest's `signed`).
+    pub fn is_signed(&self) -> bool {
+        self.encoding == LaneEncoding::Signed
     }
 
     pub fn width(&self) -> u32 {
@@ -42,12 +84,12 @@ pub struct Interface {
 
 impl Interface {
     pub fn of(p: &Params) -> Interface {
-        let a_lanes = Field::new("", p.rows, p.act_bits, "");
+        let a_lanes = Field::signed("", p.rows, p.act_bits, "");
         let out = Channel {
             name: "out".into(),
             valid: "out_valid".into(),
             ready: None,
-            fields: vec![Field::new(
+            fields: vec![Field::signed(
                 "out_data",
                 p.cols,
                 p.acc_bits,
@@ -57,10 +99,14 @@ impl Interface {
         let common = [
             "Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`."
                 .to_string(),
+            "Edges are numbered from 0: edge 0 is the first rising edge of `clk` at which `rst` is 0 (the \
+             testbench holds rst = 1 for 4 edges, releases it while clk is low and offers beats from edge 0 on)."
+                .to_string(),
             "An input beat is taken at a rising edge where its channel's valid and ready are both 1; \
              valid must stay 1 and the payload stable until then."
                 .to_string(),
-            "Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1."
+            "Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1 (an output \
+             beat leaves at edge t when out_valid is 1 just before edge t)."
                 .to_string(),
         ];
         if let Some(sp) = &p.sparse {
@@ -84,15 +130,15 @@ impl Interface {
                     ready: Some("in_ready".into()),
                     fields: vec![
                         Field { port: "in_a".into(), meaning: "A[m0+r][k] for row r of the output tile, lane r".into(), ..a_lanes },
-                        Field::new("in_b", p.cols, p.weight_bits, "B[k][n0+c] for column c of the output tile, lane c"),
-                        Field::new("in_last", 1, 1, "1 on the beat carrying the last k of a fold"),
+                        Field::signed("in_b", p.cols, p.weight_bits, "B[k][n0+c] for column c of the output tile, lane c"),
+                        Field::flag("in_last", "1 on the beat carrying the last k of a fold"),
                     ],
                 }],
                 output: out,
                 protocol: common
                     .into_iter()
                     .chain([
-                        "A fold computes one rows x cols output tile: it is K beats on `in`, k = 0..K-1, the last with in_last = 1.".to_string(),
+                        "A fold computes one rows x cols output tile (one M tile x N tile of C) over all of K: it is K beats on `in`, k = 0..K-1, the last with in_last = 1.".to_string(),
                         format!(
                             "Folds follow each other without bubbles; in_ready drops only on a last beat that comes \
                              less than {} cycles after the previous fold's last beat (the result readout time).",
@@ -112,7 +158,7 @@ impl Interface {
                         name: "w".into(),
                         valid: "w_valid".into(),
                         ready: Some("w_ready".into()),
-                        fields: vec![Field::new(
+                        fields: vec![Field::signed(
                             "w_data",
                             p.cols,
                             p.weight_bits,
@@ -125,9 +171,9 @@ impl Interface {
                         ready: Some("a_ready".into()),
                         fields: vec![
                             Field { port: "a_data".into(), meaning: "A[m][k0+r], lane r".into(), ..a_lanes },
-                            Field::new("a_first", 1, 1, "1 on the first row of a fold: switches the PEs to the loaded weights"),
-                            Field::new("a_acc", 1, 1, "1: add this row's partial sums to the accumulator buffer; 0: start from zero"),
-                            Field::new("a_emit", 1, 1, "1: send the sum to `out` (last k fold) instead of storing it"),
+                            Field::flag("a_first", "1 on the first row of a fold: switches the PEs to the loaded weights"),
+                            Field::flag("a_acc", "1: add this row's partial sums to the accumulator buffer; 0: start from zero"),
+                            Field::flag("a_emit", "1: send the sum to `out` (last k fold) instead of storing it"),
                         ],
                     },
                 ],
@@ -136,10 +182,17 @@ impl Interface {
                     .into_iter()
                     .chain([
                         format!(
-                            "A fold is {} weight beats on `w` (the rows x cols tile of B) and 1..{} row beats on `a` \
-                             (rows of A for that k range), the first with a_first = 1; row i of a fold uses accumulator row i.",
-                            p.rows, p.acc_depth
+                            "A fold is one K tile of one output tile: {} weight beats on `w` (the rows x cols tile \
+                             B[k0..k0+{}][n0..n0+{}]) and 1..{} row beats on `a` (the rows of A of the M block, for \
+                             that K range), the first with a_first = 1; row i of a fold uses accumulator row i.",
+                            p.rows, p.rows, p.cols, p.acc_depth
                         ),
+                        "The K folds of one output tile (same M block and N tile, k0 = 0, rows, 2 rows, ...) are \
+                         consecutive and carry the same number of A rows: the accumulator buffer holds one tile's \
+                         partial sums. a_acc = 0 on its first K fold and 1 on the others; a_emit = 1 on its last K \
+                         fold and 0 on the others (a single K fold: a_acc = 0, a_emit = 1). Both flags are equal on \
+                         every row of a fold."
+                            .to_string(),
                         "The next fold's weights load while the current fold streams (double-buffered); w_ready \
                          drops until the PEs have switched, a_ready drops on a first row until its weights are loaded."
                             .to_string(),
@@ -159,7 +212,7 @@ impl Interface {
             name: "a".into(),
             valid: "a_valid".into(),
             ready: Some("a_ready".into()),
-            fields: vec![Field::new(
+            fields: vec![Field::signed(
                 "a_data",
                 p.rows * sac.ks,
                 p.act_bits,
@@ -172,14 +225,14 @@ impl Interface {
                 valid: format!("w{c}_valid"),
                 ready: Some(format!("w{c}_ready")),
                 fields: vec![
-                    Field::new(
+                    Field::packed(
                         &format!("w{c}_word"),
                         sac.positions,
                         sac.slot_bits,
                         "a kneaded word for column c: slot p = {valid (bit 0), negative (bit 1), activation index}",
                     ),
-                    Field::new(&format!("w{c}_group_end"), 1, 1, "1 on the last word of a kneading group"),
-                    Field::new(&format!("w{c}_fold_end"), 1, 1, "1 on the last word of the fold's last group"),
+                    Field::flag(&format!("w{c}_group_end"), "1 on the last word of a kneading group"),
+                    Field::flag(&format!("w{c}_fold_end"), "1 on the last word of the fold's last group"),
                 ],
             });
         }
@@ -216,13 +269,13 @@ impl Interface {
             valid: "x_valid".into(),
             ready: Some("x_ready".into()),
             fields: vec![
-                Field::new(
+                Field::packed(
                     "x_entry",
                     1,
                     sp.stream.entry_bits(),
                     "a packed stream entry: valid (bit 0), last (bit 1), index, value (crate::sparse::stream)",
                 ),
-                Field::new("x_end", 1, 1, "1 on the row-end entry of a job's last row"),
+                Field::flag("x_end", "1 on the row-end entry of a job's last row"),
             ],
         };
         let d = Channel {
@@ -230,26 +283,26 @@ impl Interface {
             valid: "d_valid".into(),
             ready: Some("d_ready".into()),
             fields: vec![
-                Field::new(
+                Field::signed(
                     "d_data",
                     p.rows * sp.load_lanes,
                     p.weight_bits,
                     "a chunk of the next row's dense operands: lane r*Q + q is value c*Q + q of PE row r (beat c)",
                 ),
-                Field::new("d_last", 1, 1, "1 on the last chunk of a row's dense operands"),
-                Field::new("d_phase", 1, 2, "0 forward, 1 input gradient, 2 weight gradient"),
-                Field::new("d_shift", 1, sp.shift_bits, "log2 of the stride"),
-                Field::new("d_dilation", 1, sp.dilation_bits, "the dilation"),
-                Field::new("d_pad", 1, sp.pad_bits, "zeros before x[0]"),
-                Field::new("d_in_len", 1, sp.len_bits, "the input row length"),
-                Field::new("d_out_len", 1, sp.len_bits, "the output row length"),
+                Field::flag("d_last", "1 on the last chunk of a row's dense operands"),
+                Field::unsigned("d_phase", 2, "0 forward, 1 input gradient, 2 weight gradient"),
+                Field::unsigned("d_shift", sp.shift_bits, "log2 of the stride"),
+                Field::unsigned("d_dilation", sp.dilation_bits, "the dilation"),
+                Field::unsigned("d_pad", sp.pad_bits, "zeros before x[0]"),
+                Field::unsigned("d_in_len", sp.len_bits, "the input row length"),
+                Field::unsigned("d_out_len", sp.len_bits, "the output row length"),
             ],
         };
         let output = Channel {
             name: "out".into(),
             valid: "out_valid".into(),
             ready: None,
-            fields: vec![Field::new(
+            fields: vec![Field::signed(
                 "out_data",
                 p.rows,
                 p.acc_bits,

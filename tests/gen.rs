@@ -68,6 +68,36 @@ fn manifest_lists_every_port_with_width_and_meaning() {
     assert!(manifest["protocol"].as_array().unwrap().len() >= 5);
 }
 
+/// Regression: packed bit fields (kneaded words, stream entries) and non-negative numbers (lengths,
+/// shifts, phase codes) were marked `signed` in the manifest because they are wider than one bit.
+#[test]
+fn manifest_marks_only_twos_complement_ports_signed() {
+    let expect = [
+        ("sac_4x4_i8_ks4_sm", "w0_word", "packed", false),
+        ("sac_4x4_i8_ks4_sm", "a_data", "signed", true),
+        ("sac_4x4_i8_ks4_sm", "w0_fold_end", "flag", false),
+        ("sparse_2x2_l8_i4", "x_entry", "packed", false),
+        ("sparse_2x2_l8_i4", "d_phase", "unsigned", false),
+        ("sparse_2x2_l8_i4", "d_in_len", "unsigned", false),
+        ("sparse_2x2_l8_i4", "d_data", "signed", true),
+        ("sparse_2x2_l8_i4", "out_data", "signed", true),
+        ("mac_ws_2x2_i4", "a_emit", "flag", false),
+        ("mac_ws_2x2_i4", "w_data", "signed", true),
+    ];
+    for (preset, port, encoding, signed) in expect {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("configs/{preset}.toml"));
+        let design = generate(&Config::load(&path).unwrap()).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_str(design.file("manifest.json").unwrap()).unwrap();
+        let entry = manifest["ports"].as_array().unwrap().iter().find(|p| p["name"] == port).unwrap();
+        assert_eq!(
+            (entry["encoding"].as_str(), entry["signed"].as_bool()),
+            (Some(encoding), Some(signed)),
+            "{preset} {port}"
+        );
+    }
+}
+
 #[test]
 fn write_dir_replaces_the_folder_whole() {
     let config =

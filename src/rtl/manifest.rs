@@ -17,12 +17,12 @@ pub fn manifest(config: &Config, p: &Params, files: &[(String, String)]) -> Resu
             ports.push(json!({"name": ready, "direction": "output", "width": 1, "meaning": format!("channel {}: the beat is taken at this edge if valid is 1", ch.name)}));
         }
         for f in &ch.fields {
-            ports.push(json!({"name": f.port, "direction": "input", "width": f.width(), "lanes": f.lanes, "lane_bits": f.lane_bits, "signed": f.lane_bits > 1, "meaning": f.meaning}));
+            ports.push(json!({"name": f.port, "direction": "input", "width": f.width(), "lanes": f.lanes, "lane_bits": f.lane_bits, "encoding": f.encoding, "signed": f.is_signed(), "meaning": f.meaning}));
         }
     }
     ports.push(json!({"name": iface.output.valid, "direction": "output", "width": 1, "meaning": "an output beat leaves at this edge"}));
     for f in &iface.output.fields {
-        ports.push(json!({"name": f.port, "direction": "output", "width": f.width(), "lanes": f.lanes, "lane_bits": f.lane_bits, "signed": true, "meaning": f.meaning}));
+        ports.push(json!({"name": f.port, "direction": "output", "width": f.width(), "lanes": f.lanes, "lane_bits": f.lane_bits, "encoding": f.encoding, "signed": f.is_signed(), "meaning": f.meaning}));
     }
     let doc = json!({
         "format_version": FORMAT_VERSION,

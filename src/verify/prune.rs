@@ -16,25 +16,21 @@ pub fn interface(bits: u32) -> Interface {
         ready: Some(format!("{name}_ready")),
         fields,
     };
-    let field = |port: &str, bits: u32, meaning: &str| Field {
-        port: port.into(),
-        lanes: 1,
-        lane_bits: bits,
-        meaning: meaning.into(),
-    };
+    let number = |port: &str, bits: u32, meaning: &str| Field::unsigned(port, bits, meaning);
+    let signed = |port: &str, bits: u32, meaning: &str| Field::signed(port, 1, bits, meaning);
     Interface {
         inputs: vec![
             chan(
                 "cfg",
-                vec![field("cfg_seed", 32, "nonzero LFSR seed"), field("cfg_tau", bits - 1, "threshold")],
+                vec![number("cfg_seed", 32, "nonzero LFSR seed"), number("cfg_tau", bits - 1, "threshold")],
             ),
-            chan("g", vec![field("g_data", bits, "gradient")]),
+            chan("g", vec![signed("g_data", bits, "gradient")]),
         ],
         output: Channel {
             name: "out".into(),
             valid: "out_valid".into(),
             ready: None,
-            fields: vec![field("out_data", bits, "pruned gradient")],
+            fields: vec![signed("out_data", bits, "pruned gradient")],
         },
         protocol: vec![
             "One cfg beat (seed, tau), then gradients on g, one per edge; each leaves pruned one edge later."

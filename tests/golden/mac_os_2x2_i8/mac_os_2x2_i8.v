@@ -14,10 +14,11 @@
 // Output-stationary 2x2 MAC array with input skew and a de-skewed row readout.
 // Protocol (also in manifest.json):
 //   - Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.
+//   - Edges are numbered from 0: edge 0 is the first rising edge of `clk` at which `rst` is 0 (the testbench holds rst = 1 for 4 edges, releases it while clk is low and offers beats from edge 0 on).
 //   - An input beat is taken at a rising edge where its channel's valid and ready are both 1; valid must stay 1 and the payload stable until then.
-//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1.
+//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1 (an output beat leaves at edge t when out_valid is 1 just before edge t).
 //   - Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.
-//   - A fold computes one rows x cols output tile: it is K beats on `in`, k = 0..K-1, the last with in_last = 1.
+//   - A fold computes one rows x cols output tile (one M tile x N tile of C) over all of K: it is K beats on `in`, k = 0..K-1, the last with in_last = 1.
 //   - Folds follow each other without bubbles; in_ready drops only on a last beat that comes less than 2 cycles after the previous fold's last beat (the result readout time).
 //   - After a fold's last beat is taken at edge L, its output rows r = 0..1 leave at edges L + r + 3.
 module mac_os_2x2_i8 (

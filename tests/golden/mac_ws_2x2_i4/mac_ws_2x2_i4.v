@@ -15,10 +15,12 @@
 // de-skew and a 4-row accumulator buffer that sums partial results over K folds.
 // Protocol (also in manifest.json):
 //   - Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.
+//   - Edges are numbered from 0: edge 0 is the first rising edge of `clk` at which `rst` is 0 (the testbench holds rst = 1 for 4 edges, releases it while clk is low and offers beats from edge 0 on).
 //   - An input beat is taken at a rising edge where its channel's valid and ready are both 1; valid must stay 1 and the payload stable until then.
-//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1.
+//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1 (an output beat leaves at edge t when out_valid is 1 just before edge t).
 //   - Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.
-//   - A fold is 2 weight beats on `w` (the rows x cols tile of B) and 1..4 row beats on `a` (rows of A for that k range), the first with a_first = 1; row i of a fold uses accumulator row i.
+//   - A fold is one K tile of one output tile: 2 weight beats on `w` (the rows x cols tile B[k0..k0+2][n0..n0+2]) and 1..4 row beats on `a` (the rows of A of the M block, for that K range), the first with a_first = 1; row i of a fold uses accumulator row i.
+//   - The K folds of one output tile (same M block and N tile, k0 = 0, rows, 2 rows, ...) are consecutive and carry the same number of A rows: the accumulator buffer holds one tile's partial sums. a_acc = 0 on its first K fold and 1 on the others; a_emit = 1 on its last K fold and 0 on the others (a single K fold: a_acc = 0, a_emit = 1). Both flags are equal on every row of a fold.
 //   - The next fold's weights load while the current fold streams (double-buffered); w_ready drops until the PEs have switched, a_ready drops on a first row until its weights are loaded.
 //   - An a beat taken at edge t with a_emit = 1 leaves on `out` at edge t + 4.
 module mac_ws_2x2_i4 (

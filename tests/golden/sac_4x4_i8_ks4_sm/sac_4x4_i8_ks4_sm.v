@@ -18,8 +18,9 @@
 // activation group(s) that its columns share, each column with its own slot pointer.
 // Protocol (also in manifest.json):
 //   - Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.
+//   - Edges are numbered from 0: edge 0 is the first rising edge of `clk` at which `rst` is 0 (the testbench holds rst = 1 for 4 edges, releases it while clk is low and offers beats from edge 0 on).
 //   - An input beat is taken at a rising edge where its channel's valid and ready are both 1; valid must stay 1 and the payload stable until then.
-//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1.
+//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1 (an output beat leaves at edge t when out_valid is 1 just before edge t).
 //   - Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.
 //   - A fold computes one rows x cols output tile over G = ceil(K / 4) kneading groups: G beats on `a` and, on every `w<c>`, the kneaded words of B[:, n0+c] group by group (an all-zero group is one empty word), group_end on each group's last word and fold_end on the fold's last.
 //   - Each row buffers 2 activation groups; a column runs ahead of the slowest one by up to that many groups, and `a` waits until every column has finished the group in the slot it refills.

@@ -23,8 +23,9 @@
 // padding, lengths) arrives with each row's operands. Model: crate::sparse::array.
 // Protocol (also in manifest.json):
 //   - Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.
+//   - Edges are numbered from 0: edge 0 is the first rising edge of `clk` at which `rst` is 0 (the testbench holds rst = 1 for 4 edges, releases it while clk is low and offers beats from edge 0 on).
 //   - An input beat is taken at a rising edge where its channel's valid and ready are both 1; valid must stay 1 and the payload stable until then.
-//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1.
+//   - Outputs have no ready: the consumer takes a beat at every edge where out_valid is 1 (an output beat leaves at edge t when out_valid is 1 just before edge t).
 //   - A job sums, per PE row, the 1-D convolutions of its rows: each row is its stream entries on `x` (one per nonzero, or one empty-row marker) and its dense operands on `d` (ceil(len / 1) beats, d_last on the last: kernel taps, or the activation row for the weight gradient).
 //   - The dense operands are double-buffered: a row's first entry waits until its operands are loaded, and the next row's load may start at that edge.
 //   - When the entry with x_end is taken at edge t, the job's output rows leave one position per edge at t + 1, t + 2, ...; the next job's x_end entry waits until they have left.
