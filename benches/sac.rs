@@ -544,11 +544,7 @@ fn synth_one(cfg: &Config, mode: &SynthMode) -> Result<Option<Area>> {
     }
     let s = accelc::synth::synthesize(&dir, &design.top, &sources, Some(&cache), &progress)?;
     let seconds = start.elapsed().as_secs_f64();
-    let pe_module = match p.kind {
-        accelc::config::PeKind::Mac => format!("{}_pe", cfg.name),
-        accelc::config::PeKind::Sac => format!("{}_sac_unit", cfg.name),
-        accelc::config::PeKind::Sparse1d => unreachable!("the SAC bench builds MAC and SAC arrays only"),
-    };
+    let pe_module = accelc::ir::ModuleNames::of(&p).pe();
     let pe =
         s.report.modules.get(&pe_module).with_context(|| format!("no module {pe_module} in the report"))?;
     Ok(Some(Area {

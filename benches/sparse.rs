@@ -9,6 +9,7 @@
 
 use accelc::config::{Config, Params};
 use accelc::energy::{energy, EnergyTable, OpCounts};
+use accelc::ir::ModuleNames;
 use accelc::model::{run_gemm, Matrix};
 use accelc::sparse::array::{Feed, SparseRun};
 use accelc::sparse::conv2d::{
@@ -272,9 +273,9 @@ fn module<'a>(
 /// logic, and the whole arrays.
 fn areas(sparse: &Config, p: &Params, mac: &Config) -> Result<Vec<Area>> {
     let (sr, mr) = (synthesize(sparse)?, synthesize(mac)?);
-    let row = module(&sr, &format!("{}_row", sparse.name))?;
+    let row = module(&sr, &ModuleNames::of(p).sparse_row())?;
     let top = module(&sr, &sparse.name)?;
-    let pe = module(&mr, &format!("{}_pe", mac.name))?;
+    let pe = module(&mr, &ModuleNames::of(&mac.params()).mac_pe())?;
     let own = |m: &accelc::tools::yosys::ModuleStat, part: &str| Area {
         part: part.into(),
         cells: m.cells,
