@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod energy;
+pub mod error;
 pub mod explore;
 pub mod fsutil;
 pub mod interface;

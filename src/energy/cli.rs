@@ -5,8 +5,9 @@
 //! feature maps of the given size and activation density.
 
 use super::{energy, EnergyReport, EnergyTable, OpCounts};
-use crate::cli::{load_config, BadInput};
+use crate::config::Config;
 use crate::config::Params;
+use crate::error::BadInput;
 use crate::model::{run_gemm, Matrix};
 use crate::sparse::array::Feed;
 use crate::sparse::conv2d::{forward_jobs, run_phase, Conv2dShape};
@@ -116,7 +117,7 @@ fn sparse_layer(
 }
 
 pub fn main(args: &EnergyArgs) -> Result<ExitCode> {
-    let config = load_config(&args.config)?;
+    let config = Config::load(&args.config)?;
     let p = config.params();
     let layers =
         load_network(&args.network).map_err(|e| BadInput(format!("--network {}: {e}", args.network)))?;

@@ -2,7 +2,7 @@
 //! `name`) and the instance and net names shared by the IR and the top-level views. The emitter,
 //! synthesis, benches and tests ask here instead of rebuilding `<name>_pe` themselves.
 
-use crate::config::{PeKind, Params};
+use crate::config::{Params, PeKind};
 
 /// The module names of a design whose top is `top` (the config's `name`). Which of them a design
 /// contains depends on its PE kind: [`ModuleNames::pe`] is the one its grid instantiates.

@@ -144,6 +144,11 @@ fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
     }
 }
 
+/// Where generated designs go unless told otherwise: `rtl_out/<name>`.
+pub fn default_out_dir(config: &Config) -> std::path::PathBuf {
+    Path::new("rtl_out").join(&config.name)
+}
+
 /// Validates nothing (the config was validated on load), elaborates, checks the IR, and renders.
 pub fn generate(config: &Config) -> Result<Design> {
     let p = config.params();

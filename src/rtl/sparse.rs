@@ -351,9 +351,7 @@ pub fn render_top(
         load_slices,
         nets,
         instances,
-        out_concat: concat_high_to_low(p.rows, |r| {
-            format!("{}_ro_value", names::sparse_row(r))
-        }),
+        out_concat: concat_high_to_low(p.rows, |r| format!("{}_ro_value", names::sparse_row(r))),
     };
     super::render(tera, "sparse_top.v.tera", &view)
 }
