@@ -26,11 +26,11 @@ use accelc::config::{Config, Params};
 use accelc::interface::Interface;
 use accelc::knead::{knead_matrix, Encoding, KneadParams, KneadStats, KneadedMatrix};
 use accelc::model::{run_gemm, GemmRun, Matrix};
+use accelc::rng::SplitMix64;
 use accelc::rtl::{generate, Design};
 use accelc::verify::compare::compare;
 use accelc::verify::format::{stimulus_text, Trace};
 use accelc::verify::harness::{self, Limits};
-use accelc::verify::rng::SplitMix64;
 use accelc::workload::{quantized_b_matrix, Layer, Op, WeightStore};
 use anyhow::{bail, ensure, Context, Result};
 use serde::Serialize;
@@ -127,8 +127,8 @@ fn kind(l: &Layer) -> &'static str {
 }
 
 fn random_acts(m: usize, k: usize, bits: u32, rng: &mut SplitMix64) -> Matrix {
-    let hi = (1i64 << (bits - 1)) - 1;
-    Matrix::from_shape_fn((m, k), |_| rng.range_i64(-hi - 1, hi))
+    let (lo, hi) = accelc::bits::signed_range(bits);
+    Matrix::from_shape_fn((m, k), |_| rng.range_i64(lo, hi))
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ pub struct CyclesArgs {
 /// Cycles of every layer of a topology on the config's array, from the reference model.
 pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     use crate::model::{run_gemm, Matrix};
-    use crate::verify::rng::SplitMix64;
+    use crate::rng::SplitMix64;
     let config = load_config(&args.config)?;
     let p = config.params();
     if p.sparse.is_some() {
@@ -79,7 +79,7 @@ pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     }
     let layers = crate::workload::topology::read_topology(&args.topology)?;
     let (w_lo, w_hi) = p.weight_range();
-    let a_hi = (1i64 << (p.act_bits - 1)) - 1;
+    let (a_lo, a_hi) = crate::bits::signed_range(p.act_bits);
     println!("cycles {} ({}x{}) on {}", config.name, p.rows, p.cols, args.topology.display());
     println!(
         "{:<20} {:>8} {:>6} {:>6} {:>7} {:>12} {:>12}",
@@ -88,7 +88,7 @@ pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     let (mut total, mut macs) = (0u64, 0u64);
     for (i, layer) in layers.iter().enumerate() {
         let mut rng = SplitMix64::for_case(args.seed, i);
-        let a = Matrix::from_shape_fn((layer.m, layer.k), |_| rng.range_i64(-a_hi - 1, a_hi));
+        let a = Matrix::from_shape_fn((layer.m, layer.k), |_| rng.range_i64(a_lo, a_hi));
         let b = Matrix::from_shape_fn((layer.k, layer.n), |_| rng.range_i64(w_lo, w_hi));
         let run = run_gemm(&p, &a, &b);
         let layer_macs = (layer.m * layer.n * layer.k) as u64;

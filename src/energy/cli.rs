@@ -5,13 +5,14 @@
 //! feature maps of the given size and activation density.
 
 use super::{energy, EnergyReport, EnergyTable, OpCounts};
+use crate::bits::signed_range;
 use crate::config::Config;
 use crate::config::Params;
 use crate::error::BadInput;
 use crate::model::{run_gemm, Matrix};
+use crate::rng::SplitMix64;
 use crate::sparse::array::Feed;
 use crate::sparse::conv2d::{forward_jobs, run_phase, Conv2dShape};
-use crate::verify::rng::SplitMix64;
 use crate::workload::{gemm_b_matrix, load_network, quantize_symmetric, Layer, Op};
 use anyhow::Result;
 use clap::Args;
@@ -49,8 +50,8 @@ pub struct LayerEnergy {
 }
 
 fn random_acts(p: &Params, shape: (usize, usize), rng: &mut SplitMix64) -> Matrix {
-    let hi = (1i64 << (p.act_bits - 1)) - 1;
-    Matrix::from_shape_fn(shape, |_| rng.range_i64(-hi - 1, hi))
+    let (lo, hi) = signed_range(p.act_bits);
+    Matrix::from_shape_fn(shape, |_| rng.range_i64(lo, hi))
 }
 
 /// A dense layer as a GEMM on a MAC or SAC array.
@@ -98,10 +99,10 @@ fn sparse_layer(
         dilation: 1,
     };
     let (w, _) = quantize_symmetric(&layer.weights, p.weight_bits);
-    let hi = (1i64 << (p.act_bits - 1)) - 1;
+    let (lo, hi) = signed_range(p.act_bits);
     let x = Array3::from_shape_fn((c_in, map, map), |_| {
         if (rng.below(1 << 20) as f64) < density * (1 << 20) as f64 {
-            rng.range_i64(-hi - 1, hi)
+            rng.range_i64(lo, hi)
         } else {
             0
         }

@@ -49,8 +49,7 @@ pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
 }
 
 fn fits(m: &Matrix, bits: u32) -> bool {
-    let lo = -(1i64 << (bits - 1));
-    let hi = (1i64 << (bits - 1)) - 1;
+    let (lo, hi) = crate::bits::signed_range(bits);
     m.iter().all(|&v| (lo..=hi).contains(&v))
 }
 

@@ -44,6 +44,7 @@
 
 use super::conv1d::Conv1d;
 use super::stream::{encode_row, Entry};
+use crate::bits::signed_range;
 use crate::config::{Params, SparseParams};
 use crate::model::mac_unit::mac;
 use crate::model::{Beat, ChannelTrace, OutBeat, Traced};
@@ -153,8 +154,8 @@ impl Job {
             format!("out_len = {}: must be 1..={}", c.out_len, sp.row_len),
         );
         need(!self.rows.is_empty(), "a job needs at least one row".into());
-        let (a_lo, a_hi) = range(p.act_bits);
-        let (w_lo, w_hi) = range(p.weight_bits);
+        let (a_lo, a_hi) = signed_range(p.act_bits);
+        let (w_lo, w_hi) = signed_range(p.weight_bits);
         for (i, row) in self.rows.iter().enumerate() {
             need(
                 row.stream.len() == self.stream_len(),
@@ -188,10 +189,6 @@ impl Job {
         }
         bad
     }
-}
-
-fn range(bits: u32) -> (i64, i64) {
-    (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
 }
 
 /// How the stream is fed: compressed (zeros skipped, the design's mode) or every position as an

@@ -19,7 +19,6 @@ pub mod engine;
 pub mod mapping;
 pub mod output;
 pub mod quant;
-pub mod rng;
 pub mod rtl_check;
 pub mod tcn;
 pub mod tensor;
