@@ -11,9 +11,9 @@ use accelc::bits::signed_range;
 use accelc::config::{Config, Params};
 use accelc::energy::{energy, EnergyTable, OpCounts};
 use accelc::ir::ModuleNames;
+use accelc::model::sparse_array::{Feed, SparseRun};
 use accelc::model::{run_gemm, Matrix};
 use accelc::rng::SplitMix64;
-use accelc::sparse::array::{Feed, SparseRun};
 use accelc::sparse::conv2d::{
     forward_jobs, input_gradient_jobs, run_phase, weight_gradient_jobs, Conv2dShape, PhaseJobs,
 };

@@ -3,8 +3,8 @@
 
 mod common;
 
+use accelc::model::sparse_array::Feed;
 use accelc::rng::SplitMix64;
-use accelc::sparse::array::Feed;
 use accelc::sparse::conv2d::*;
 use ndarray::{Array3, Array4};
 

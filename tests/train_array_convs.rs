@@ -6,8 +6,8 @@
 mod common;
 
 use accelc::config::Params;
+use accelc::model::sparse_array::{run, Feed};
 use accelc::rng::SplitMix64;
-use accelc::sparse::array::{run, Feed};
 use accelc::sparse::conv1d::Conv1d;
 use accelc::sparse::qmax;
 use accelc::train::array_engine::{ArrayEngine, Pruning};

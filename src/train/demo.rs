@@ -8,8 +8,8 @@ use super::array_engine::{ArrayEngine, JobSample, LayerStats, PhaseStats, Prunin
 use super::tcn::{Tcn, TcnShape};
 use super::TrainError;
 use crate::config::Params;
+use crate::model::sparse_array::Phase;
 use crate::rng::SplitMix64;
-use crate::sparse::array::Phase;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -273,6 +273,6 @@ pub fn run_demo(
 
 /// The jobs to cross-check in RTL: the busiest forward, input-gradient and weight-gradient job of the
 /// sampled layer in the pruned run's last step (so the gradient streams are the pruned ones).
-pub fn sample_jobs(report: &DemoReport) -> Vec<crate::sparse::array::Job> {
+pub fn sample_jobs(report: &DemoReport) -> Vec<crate::model::sparse_array::Job> {
     report.pruned.sample.jobs()
 }
