@@ -26,11 +26,11 @@ use accelc::config::{Config, Params};
 use accelc::interface::Interface;
 use accelc::knead::{knead_matrix, Encoding, KneadParams, KneadStats, KneadedMatrix};
 use accelc::model::{run_gemm, GemmRun, Matrix};
+use accelc::rng::SplitMix64;
 use accelc::rtl::{generate, Design};
 use accelc::verify::compare::compare;
 use accelc::verify::format::{stimulus_text, Trace};
 use accelc::verify::harness::{self, Limits};
-use accelc::verify::rng::SplitMix64;
 use accelc::workload::{quantized_b_matrix, Layer, Op, WeightStore};
 use anyhow::{bail, ensure, Context, Result};
 use serde::Serialize;
@@ -127,8 +127,8 @@ fn kind(l: &Layer) -> &'static str {
 }
 
 fn random_acts(m: usize, k: usize, bits: u32, rng: &mut SplitMix64) -> Matrix {
-    let hi = (1i64 << (bits - 1)) - 1;
-    Matrix::from_shape_fn((m, k), |_| rng.range_i64(-hi - 1, hi))
+    let (lo, hi) = accelc::bits::signed_range(bits);
+    Matrix::from_shape_fn((m, k), |_| rng.range_i64(lo, hi))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -544,11 +544,7 @@ fn synth_one(cfg: &Config, mode: &SynthMode) -> Result<Option<Area>> {
     }
     let s = accelc::synth::synthesize(&dir, &design.top, &sources, Some(&cache), &progress)?;
     let seconds = start.elapsed().as_secs_f64();
-    let pe_module = match p.kind {
-        accelc::config::PeKind::Mac => format!("{}_pe", cfg.name),
-        accelc::config::PeKind::Sac => format!("{}_sac_unit", cfg.name),
-        accelc::config::PeKind::Sparse1d => unreachable!("the SAC bench builds MAC and SAC arrays only"),
-    };
+    let pe_module = accelc::ir::ModuleNames::of(&p).pe();
     let pe =
         s.report.modules.get(&pe_module).with_context(|| format!("no module {pe_module} in the report"))?;
     Ok(Some(Area {

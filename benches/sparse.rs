@@ -7,16 +7,18 @@
 //! Every figure comes from the reference models (bit- and cycle-exact against the RTL, `make verify`)
 //! and from Yosys. Writes rtl_out/bench/sparse.json and .csv. `SPARSE_BENCH_SYNTH=0` skips synthesis.
 
+use accelc::bits::signed_range;
 use accelc::config::{Config, Params};
 use accelc::energy::{energy, EnergyTable, OpCounts};
+use accelc::ir::ModuleNames;
+use accelc::model::sparse_array::{Feed, SparseRun};
 use accelc::model::{run_gemm, Matrix};
-use accelc::sparse::array::{Feed, SparseRun};
+use accelc::rng::SplitMix64;
 use accelc::sparse::conv2d::{
     forward_jobs, input_gradient_jobs, run_phase, weight_gradient_jobs, Conv2dShape, PhaseJobs,
 };
 use accelc::sparse::prune::{ExpectedSparsity, PruneParams, Pruner, TauEstimator, DEFAULT_DRAW_BITS};
 use accelc::sparse::{dist, sparsity};
-use accelc::verify::rng::SplitMix64;
 use accelc::workload::quantize_symmetric;
 use anyhow::{Context, Result};
 use ndarray::{Array3, Array4};
@@ -73,7 +75,7 @@ struct Row {
 }
 
 fn random_map(shape: (usize, usize, usize), pct: u64, rng: &mut SplitMix64) -> Array3<i64> {
-    let hi = (1i64 << (BITS - 1)) - 1;
+    let hi = signed_range(BITS).1;
     Array3::from_shape_fn(shape, |_| {
         if rng.below(100) < pct {
             let v = rng.range_i64(1, hi / 4);
@@ -272,9 +274,9 @@ fn module<'a>(
 /// logic, and the whole arrays.
 fn areas(sparse: &Config, p: &Params, mac: &Config) -> Result<Vec<Area>> {
     let (sr, mr) = (synthesize(sparse)?, synthesize(mac)?);
-    let row = module(&sr, &format!("{}_row", sparse.name))?;
+    let row = module(&sr, &ModuleNames::of(p).sparse_row())?;
     let top = module(&sr, &sparse.name)?;
-    let pe = module(&mr, &format!("{}_pe", mac.name))?;
+    let pe = module(&mr, &ModuleNames::of(&mac.params()).mac_pe())?;
     let own = |m: &accelc::tools::yosys::ModuleStat, part: &str| Area {
         part: part.into(),
         cells: m.cells,

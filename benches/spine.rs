@@ -6,11 +6,11 @@
 use accelc::config::{Config, Params};
 use accelc::interface::Interface;
 use accelc::model::{run_gemm, GemmRun, Matrix};
+use accelc::rng::SplitMix64;
 use accelc::rtl::{generate, Design};
 use accelc::verify::compare::compare;
 use accelc::verify::format::{stimulus_text, Trace};
 use accelc::verify::harness::{self, Limits};
-use accelc::verify::rng::SplitMix64;
 use anyhow::{ensure, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

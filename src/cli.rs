@@ -1,36 +1,18 @@
-//! Argument structs and handlers for the commands that live in no other module, plus the mapping
-//! from errors to exit codes shared by every command.
+//! Argument structs and handlers for the commands that live in no other module (`gen`, `lint`,
+//! `cycles`). Errors and exit codes are in [`crate::error`].
 
-use crate::config::{Config, ConfigErrors};
+use crate::config::Config;
+use crate::rtl::default_out_dir;
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Bad input that is not a config error (a missing file, an unreadable .npy): exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+// src/verify still names these through `cli`; the re-export keeps it building until it moves to
+// `crate::error` and `Config::load` (kept out of this refactor: src/verify is being reworked).
+pub use crate::error::BadInput;
 
-/// Exit code for an error: 2 for bad input, 1 for everything else.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let bad_input = err.chain().any(|e| e.is::<ConfigErrors>() || e.is::<BadInput>());
-    if bad_input {
-        2
-    } else {
-        1
-    }
-}
-
-/// The message for an error: config problems one per line, others with their cause chain.
-pub fn describe(err: &anyhow::Error) -> String {
-    if let Some(errors) = err.downcast_ref::<ConfigErrors>() {
-        return errors.to_string();
-    }
-    format!("error: {err:#}")
-}
-
-/// Loads a config for a command; its errors keep their type so the exit code is 2.
+/// Loads a config; its errors keep their type so the exit code is 2.
 pub fn load_config(path: &Path) -> Result<Config> {
     Ok(Config::load(path)?)
 }
@@ -51,11 +33,6 @@ pub fn gen(args: &GenArgs) -> Result<ExitCode> {
     design.write_dir(&out)?;
     println!("gen {}: {} files, top {} -> {}", config.name, design.files.len(), design.top, out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where generated designs go unless told otherwise.
-pub fn default_out_dir(config: &Config) -> PathBuf {
-    PathBuf::from("rtl_out").join(&config.name)
 }
 
 #[derive(Args, Debug)]
@@ -89,7 +66,7 @@ pub struct CyclesArgs {
 /// Cycles of every layer of a topology on the config's array, from the reference model.
 pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     use crate::model::{run_gemm, Matrix};
-    use crate::verify::rng::SplitMix64;
+    use crate::rng::SplitMix64;
     let config = load_config(&args.config)?;
     let p = config.params();
     if p.sparse.is_some() {
@@ -102,7 +79,7 @@ pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     }
     let layers = crate::workload::topology::read_topology(&args.topology)?;
     let (w_lo, w_hi) = p.weight_range();
-    let a_hi = (1i64 << (p.act_bits - 1)) - 1;
+    let (a_lo, a_hi) = crate::bits::signed_range(p.act_bits);
     println!("cycles {} ({}x{}) on {}", config.name, p.rows, p.cols, args.topology.display());
     println!(
         "{:<20} {:>8} {:>6} {:>6} {:>7} {:>12} {:>12}",
@@ -111,7 +88,7 @@ pub fn cycles(args: &CyclesArgs) -> Result<ExitCode> {
     let (mut total, mut macs) = (0u64, 0u64);
     for (i, layer) in layers.iter().enumerate() {
         let mut rng = SplitMix64::for_case(args.seed, i);
-        let a = Matrix::from_shape_fn((layer.m, layer.k), |_| rng.range_i64(-a_hi - 1, a_hi));
+        let a = Matrix::from_shape_fn((layer.m, layer.k), |_| rng.range_i64(a_lo, a_hi));
         let b = Matrix::from_shape_fn((layer.k, layer.n), |_| rng.range_i64(w_lo, w_hi));
         let run = run_gemm(&p, &a, &b);
         let layer_macs = (layer.m * layer.n * layer.k) as u64;

@@ -262,7 +262,7 @@ impl Interface {
 
 impl Interface {
     /// Sparse 1-D row array: a broadcast entry stream, the dense operands with the job geometry, and
-    /// the output rows one position per beat (model and timing: `crate::sparse::array`).
+    /// the output rows one position per beat (model and timing: `crate::model::sparse_array`).
     fn sparse(p: &Params, sp: &SparseParams, common: Vec<String>) -> Interface {
         let x = Channel {
             name: "x".into(),

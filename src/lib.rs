@@ -2,15 +2,18 @@
 //! design IR, emitted as Verilog-2005 through templates, and verified bit- and cycle-exact against the
 //! reference model in `model` through Verilator testbenches.
 
+pub mod bits;
 pub mod cli;
 pub mod config;
 pub mod energy;
+pub mod error;
 pub mod explore;
 pub mod fsutil;
 pub mod interface;
 pub mod ir;
 pub mod knead;
 pub mod model;
+pub mod rng;
 pub mod rtl;
 pub mod sparse;
 pub mod synth;

@@ -56,8 +56,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("{}", accelc::cli::describe(&err));
-            ExitCode::from(accelc::cli::exit_code(&err))
+            eprintln!("{}", accelc::error::describe(&err));
+            ExitCode::from(accelc::error::exit_code(&err))
         }
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use accelc::energy::OpCounts;
-use accelc::sparse::array::{run, Feed, Job, JobRow, Phase};
+use accelc::model::sparse_array::{run, Feed, Job, JobRow, Phase};
 use accelc::sparse::conv1d::Conv1d;
 
 #[test]

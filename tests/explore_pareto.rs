@@ -2,7 +2,7 @@
 //! to catch a planted dominated point and a dropped front member.
 
 use accelc::explore::pareto;
-use accelc::verify::rng::SplitMix64;
+use accelc::rng::SplitMix64;
 
 /// Brute force: i is on the front iff no point differs from it and is no worse anywhere
 /// (integer objectives, so "differs and no worse" is exactly "dominates").

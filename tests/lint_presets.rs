@@ -3,6 +3,7 @@
 //! same checks reject a generated design with a planted latch.
 
 use accelc::config::Config;
+use accelc::ir::ModuleNames;
 use accelc::rtl::generate;
 use accelc::tools::lint_all;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ fn lint_catches_a_latch_planted_in_a_generated_pe() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mac_os_2x2_i8.toml");
     let config = Config::load(&path).unwrap();
     let mut design = generate(&config).unwrap();
-    let pe = format!("{}_pe.v", config.name);
+    let pe = ModuleNames::file(&ModuleNames::of(&config.params()).mac_pe());
     let (_, text) = design.files.iter_mut().find(|(n, _)| *n == pe).unwrap();
     // A combinational block that assigns its output on one branch only infers a latch.
     let planted = "    reg planted_latch;\n    always @(*) begin\n        if (a_valid_in) planted_latch = a_last_in;\n    end\nendmodule";

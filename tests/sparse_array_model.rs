@@ -5,7 +5,7 @@ mod common;
 
 use accelc::config::Params;
 use accelc::model::mac_unit::wrap;
-use accelc::sparse::array::{run, Feed, Job, JobRow, Phase};
+use accelc::model::sparse_array::{run, Feed, Job, JobRow, Phase};
 use accelc::sparse::conv1d::Conv1d;
 use accelc::verify::sparse_vectors::generate;
 use common::naive_conv::{dense_forward, dense_input_gradient, dense_weight_gradient};

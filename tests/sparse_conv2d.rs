@@ -3,9 +3,9 @@
 
 mod common;
 
-use accelc::sparse::array::Feed;
+use accelc::model::sparse_array::Feed;
+use accelc::rng::SplitMix64;
 use accelc::sparse::conv2d::*;
-use accelc::verify::rng::SplitMix64;
 use ndarray::{Array3, Array4};
 
 /// Input coordinate of output `o` through kernel offset `k`, if inside `0..n`.

@@ -4,7 +4,7 @@
 
 mod common;
 use accelc::interface::Interface;
-use accelc::sparse::array::{run, Feed, Job, JobRow, Phase};
+use accelc::model::sparse_array::{run, Feed, Job, JobRow, Phase};
 use accelc::sparse::conv1d::Conv1d;
 use accelc::verify::compare::compare;
 use accelc::verify::format::Trace;
@@ -52,7 +52,7 @@ fn a_wrong_index_in_the_stream_is_caught() {
     let good = run(&p, &tcn_jobs(), Feed::Compressed, true);
     let work = verify_root().join("sparse_wrong_index");
     std::fs::create_dir_all(&work).unwrap();
-    let run_rtl = |run: &accelc::sparse::array::SparseRun, tag: &str| {
+    let run_rtl = |run: &accelc::model::sparse_array::SparseRun, tag: &str| {
         common::rtl_trace(&tb, &iface, &p, run, &work, tag)
     };
     let expected = Trace::expected(&iface, &good);

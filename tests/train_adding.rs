@@ -1,7 +1,7 @@
 //! The adding-problem generator: shapes, one marker in each half, targets, determinism, trivial loss.
 
+use accelc::rng::SplitMix64;
 use accelc::train::adding::{adding_batch, mse, TRIVIAL_MSE};
-use accelc::train::rng::Rng;
 
 /// Every property of a batch the generator promises; the error names the first broken one.
 fn check_batch(b: &accelc::train::adding::AddingBatch, n: usize, len: usize) -> Result<(), String> {
@@ -33,7 +33,7 @@ fn check_batch(b: &accelc::train::adding::AddingBatch, n: usize, len: usize) -> 
 
 #[test]
 fn batches_have_the_promised_shape_markers_and_targets() {
-    let mut rng = Rng::new(7);
+    let mut rng = SplitMix64::new(7);
     for len in [2, 3, 17, 32] {
         let b = adding_batch(50, len, &mut rng);
         check_batch(&b, 50, len).unwrap();
@@ -42,7 +42,7 @@ fn batches_have_the_promised_shape_markers_and_targets() {
 
 #[test]
 fn the_batch_check_catches_planted_faults() {
-    let good = adding_batch(8, 32, &mut Rng::new(3));
+    let good = adding_batch(8, 32, &mut SplitMix64::new(3));
     let mut b = good.clone();
     b.targets[5] += 0.01;
     assert!(check_batch(&b, 8, 32).unwrap_err().contains("target"));
@@ -59,9 +59,9 @@ fn the_batch_check_catches_planted_faults() {
 
 #[test]
 fn same_seed_same_data_other_seed_other_data() {
-    let a = adding_batch(16, 32, &mut Rng::new(11));
-    let b = adding_batch(16, 32, &mut Rng::new(11));
-    let c = adding_batch(16, 32, &mut Rng::new(12));
+    let a = adding_batch(16, 32, &mut SplitMix64::new(11));
+    let b = adding_batch(16, 32, &mut SplitMix64::new(11));
+    let c = adding_batch(16, 32, &mut SplitMix64::new(12));
     assert_eq!(a, b);
     assert_ne!(a.inputs, c.inputs);
 }
@@ -69,7 +69,7 @@ fn same_seed_same_data_other_seed_other_data() {
 /// Predicting the mean target (1) gives Var(U1 + U2) = 1/6; marker positions cover both halves.
 #[test]
 fn the_trivial_predictor_scores_one_sixth() {
-    let b = adding_batch(40_000, 32, &mut Rng::new(5));
+    let b = adding_batch(40_000, 32, &mut SplitMix64::new(5));
     let loss = mse(&vec![1.0; b.targets.len()], &b.targets);
     // Var of (t - 1)^2 is 1/6 * ... < 0.1: the standard error of the mean over 40000 is below 0.002.
     assert!((loss - TRIVIAL_MSE).abs() < 0.006, "trivial loss {loss}");

@@ -6,12 +6,12 @@
 mod common;
 
 use accelc::config::Params;
-use accelc::sparse::array::{run, Feed};
+use accelc::model::sparse_array::{run, Feed};
+use accelc::rng::SplitMix64;
 use accelc::sparse::conv1d::Conv1d;
 use accelc::sparse::qmax;
 use accelc::train::array_engine::{ArrayEngine, Pruning};
 use accelc::train::mapping;
-use accelc::train::rng::Rng;
 use accelc::train::tensor::{Kernel, Seq};
 use accelc::train::{ConvEngine, FloatEngine, TrainError};
 
@@ -80,10 +80,10 @@ fn naive_weight_gradient(x: &Seq<i64>, dy: &Seq<i64>, c: &Conv1d) -> Vec<i64> {
 }
 
 /// Random `bits`-bit integers, about `density` of them nonzero.
-fn ints(n: usize, bits: u32, density: f64, rng: &mut Rng) -> Vec<i64> {
+fn ints(n: usize, bits: u32, density: f64, rng: &mut SplitMix64) -> Vec<i64> {
     let q = qmax(bits);
     (0..n)
-        .map(|_| if rng.uniform() < density { rng.below(2 * q as usize + 1) as i64 - q } else { 0 })
+        .map(|_| if rng.uniform() < density { rng.pick(2 * q as usize + 1) as i64 - q } else { 0 })
         .collect()
 }
 
@@ -94,7 +94,7 @@ fn mismatches(got: &[i64], want: &[i64]) -> Vec<usize> {
 }
 
 /// The three phases of one layer through the array, against the naive integer convolutions.
-fn check_layer(p: &Params, batch: usize, cin: usize, cout: usize, dilation: usize, rng: &mut Rng) {
+fn check_layer(p: &Params, batch: usize, cin: usize, cout: usize, dilation: usize, rng: &mut SplitMix64) {
     let len = p.sparse.as_ref().unwrap().row_len;
     let c = Conv1d::causal(p.cols, dilation, len);
     let x = Seq { batch, channels: cin, len, data: ints(batch * cin * len, p.act_bits, 0.6, rng) };
@@ -126,7 +126,7 @@ fn check_layer(p: &Params, batch: usize, cin: usize, cout: usize, dilation: usiz
 
 #[test]
 fn array_jobs_equal_naive_integer_convolutions() {
-    let mut rng = Rng::new(9);
+    let mut rng = SplitMix64::new(9);
     // R = 4 PE rows: 6 channels take a full and a partial group; 3 fit one group with a row to spare.
     let p4 = common::preset("sparse_4x3_l32_i8").params();
     for (cin, cout, d) in [(6, 3, 1), (3, 6, 2), (2, 5, 8), (6, 6, 4)] {
@@ -141,7 +141,7 @@ fn array_jobs_equal_naive_integer_convolutions() {
 #[test]
 fn the_exact_check_catches_a_wrong_geometry_and_a_wrong_value() {
     let p = common::preset("sparse_4x3_l32_i8").params();
-    let mut rng = Rng::new(4);
+    let mut rng = SplitMix64::new(4);
     let c = Conv1d::causal(3, 2, 32);
     let x = Seq { batch: 2, channels: 3, len: 32, data: ints(192, 8, 0.7, &mut rng) };
     let w = Kernel { outputs: 5, inputs: 3, taps: 3, data: ints(45, 8, 1.0, &mut rng) };
@@ -155,7 +155,7 @@ fn the_exact_check_catches_a_wrong_geometry_and_a_wrong_value() {
     assert_eq!(mismatches(&bad, &want), vec![77]);
 }
 
-fn floats(n: usize, rng: &mut Rng, relu: bool) -> Vec<f64> {
+fn floats(n: usize, rng: &mut SplitMix64, relu: bool) -> Vec<f64> {
     (0..n).map(|_| if relu { rng.normal().max(0.0) } else { rng.normal() }).collect()
 }
 
@@ -179,7 +179,7 @@ fn half_step(v: &[f64], bits: u32) -> f64 {
 fn quantized_array_convs_agree_with_float_within_the_quantization_bound() {
     for name in ["sparse_8x3_l32_i16", "sparse_4x3_l32_i8"] {
         let p = common::preset(name).params();
-        let mut rng = Rng::new(21);
+        let mut rng = SplitMix64::new(21);
         let (batch, cin, cout, len) = (3, 5, 6, 32);
         let c = Conv1d::causal(3, 4, len);
         let x = Seq { batch, channels: cin, len, data: floats(batch * cin * len, &mut rng, true) };
@@ -248,7 +248,7 @@ fn quantized_array_convs_agree_with_float_within_the_quantization_bound() {
 #[test]
 fn pruning_reaches_the_target_sparsity_on_the_streamed_gradient() {
     let p = common::preset("sparse_8x3_l32_i16").params();
-    let mut rng = Rng::new(2);
+    let mut rng = SplitMix64::new(2);
     let c = Conv1d::causal(3, 1, 32);
     let x = Seq { batch: 8, channels: 8, len: 32, data: floats(8 * 8 * 32, &mut rng, true) };
     let w = Kernel { outputs: 8, inputs: 8, taps: 3, data: floats(192, &mut rng, false) };

@@ -1,10 +1,10 @@
 //! Backpropagation through the TCN (float reference engine) against central finite differences of the
 //! loss, for every parameter; a planted error in the convolution's input gradient is caught.
 
+use accelc::rng::SplitMix64;
 use accelc::sparse::conv1d::Conv1d;
 use accelc::train::adding::{adding_batch, mse};
 use accelc::train::engine::conv_weight_gradient;
-use accelc::train::rng::Rng;
 use accelc::train::tcn::{Tcn, TcnShape};
 use accelc::train::tensor::{Kernel, Seq};
 use accelc::train::{ConvEngine, FloatEngine, TrainError};
@@ -15,7 +15,7 @@ fn shape() -> TcnShape {
 
 /// A network with nonzero biases, so that ReLUs are neither all on nor all off.
 fn net(seed: u64) -> Tcn {
-    let mut rng = Rng::new(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut net = Tcn::new(shape(), &mut rng);
     for c in &mut net.convs {
         c.bias.iter_mut().for_each(|b| *b = 0.2 * rng.normal());
@@ -42,7 +42,7 @@ fn set_flat(t: &mut Tcn, v: &[f64]) {
 /// parameter's index (Ok if none).
 fn check_gradients(engine: &mut dyn ConvEngine, seed: u64) -> Result<(), String> {
     let net0 = net(seed);
-    let data = adding_batch(4, shape().len, &mut Rng::new(seed + 100));
+    let data = adding_batch(4, shape().len, &mut SplitMix64::new(seed + 100));
     let tr = net0.forward(&data.inputs, engine, true).unwrap();
     let (loss, grads) = net0.backward(&tr, &data.targets, engine).unwrap();
     let loss_of = |p: &[f64]| {

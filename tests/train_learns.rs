@@ -3,7 +3,7 @@
 
 mod common;
 
-use accelc::sparse::array::{Job, Phase};
+use accelc::model::sparse_array::{Job, Phase};
 use accelc::train::adding::TRIVIAL_MSE;
 use accelc::train::array_engine::stream_nonzeros;
 use accelc::train::demo::{train_run, DemoOptions, RunReport};

@@ -4,8 +4,8 @@
 use accelc::config::{Config, Params};
 use accelc::interface::Interface;
 use accelc::model::run_gemm;
+use accelc::rng::SplitMix64;
 use accelc::verify::format::{pack_lanes, parse_stimulus, stimulus_text, unpack_lanes, Trace};
-use accelc::verify::rng::SplitMix64;
 use accelc::verify::{harness, vectors};
 use proptest::prelude::*;
 

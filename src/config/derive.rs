@@ -173,9 +173,9 @@ impl Params {
 
     /// The weights the array accepts: sign-magnitude (SAC) has no -2^(bits-1).
     pub fn weight_range(&self) -> (i64, i64) {
-        let hi = (1i64 << (self.weight_bits - 1)) - 1;
+        let (lo, hi) = crate::bits::signed_range(self.weight_bits);
         match self.kind {
-            PeKind::Mac | PeKind::Sparse1d => (-hi - 1, hi),
+            PeKind::Mac | PeKind::Sparse1d => (lo, hi),
             PeKind::Sac => (-hi, hi),
         }
     }

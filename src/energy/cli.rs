@@ -5,12 +5,14 @@
 //! feature maps of the given size and activation density.
 
 use super::{energy, EnergyReport, EnergyTable, OpCounts};
-use crate::cli::{load_config, BadInput};
+use crate::bits::signed_range;
+use crate::config::Config;
 use crate::config::Params;
+use crate::error::BadInput;
+use crate::model::sparse_array::Feed;
 use crate::model::{run_gemm, Matrix};
-use crate::sparse::array::Feed;
+use crate::rng::SplitMix64;
 use crate::sparse::conv2d::{forward_jobs, run_phase, Conv2dShape};
-use crate::verify::rng::SplitMix64;
 use crate::workload::{gemm_b_matrix, load_network, quantize_symmetric, Layer, Op};
 use anyhow::Result;
 use clap::Args;
@@ -48,8 +50,8 @@ pub struct LayerEnergy {
 }
 
 fn random_acts(p: &Params, shape: (usize, usize), rng: &mut SplitMix64) -> Matrix {
-    let hi = (1i64 << (p.act_bits - 1)) - 1;
-    Matrix::from_shape_fn(shape, |_| rng.range_i64(-hi - 1, hi))
+    let (lo, hi) = signed_range(p.act_bits);
+    Matrix::from_shape_fn(shape, |_| rng.range_i64(lo, hi))
 }
 
 /// A dense layer as a GEMM on a MAC or SAC array.
@@ -97,10 +99,10 @@ fn sparse_layer(
         dilation: 1,
     };
     let (w, _) = quantize_symmetric(&layer.weights, p.weight_bits);
-    let hi = (1i64 << (p.act_bits - 1)) - 1;
+    let (lo, hi) = signed_range(p.act_bits);
     let x = Array3::from_shape_fn((c_in, map, map), |_| {
         if (rng.below(1 << 20) as f64) < density * (1 << 20) as f64 {
-            rng.range_i64(-hi - 1, hi)
+            rng.range_i64(lo, hi)
         } else {
             0
         }
@@ -116,7 +118,7 @@ fn sparse_layer(
 }
 
 pub fn main(args: &EnergyArgs) -> Result<ExitCode> {
-    let config = load_config(&args.config)?;
+    let config = Config::load(&args.config)?;
     let p = config.params();
     let layers =
         load_network(&args.network).map_err(|e| BadInput(format!("--network {}: {e}", args.network)))?;

@@ -35,8 +35,8 @@
 //! output beat (cols * acc_bits). Control (counters, pointers, flags, valid/ready) is not counted.
 
 use crate::config::{Dataflow, Params, PeKind};
+use crate::model::sparse_array::{Job, SparseRun};
 use crate::model::GemmRun;
-use crate::sparse::array::{Job, SparseRun};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,7 +1,7 @@
 //! `accelc explore SPACE.toml [-o DIR] [--jobs N] [--shard I/N | --merge DIR...]`.
 
 use super::{merge, read_points, run, write_outputs, EvalOptions, Plan, Shard, Space, Status};
-use crate::cli::BadInput;
+use crate::error::BadInput;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;

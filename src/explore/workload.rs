@@ -7,7 +7,7 @@
 use super::space::{WorkloadSource, WorkloadSpec};
 use crate::config::Params;
 use crate::model::Matrix;
-use crate::verify::rng::SplitMix64;
+use crate::rng::SplitMix64;
 use crate::workload::{gemm_b_matrix, try_real_weight_matrix, Layer};
 use anyhow::Result;
 use std::sync::Arc;
@@ -56,9 +56,9 @@ impl Workload {
 impl GemmLayer {
     /// The operands for a design: A from `seed` (case `index`), B from the weights at the design's width.
     pub fn operands(&self, p: &Params, seed: u64, index: usize) -> Result<(Matrix, Matrix)> {
-        let a_hi = (1i64 << (p.act_bits - 1)) - 1;
+        let (a_lo, a_hi) = crate::bits::signed_range(p.act_bits);
         let mut rng = SplitMix64::for_case(seed, index);
-        let a = Matrix::from_shape_fn((self.m, self.k), |_| rng.range_i64(-a_hi - 1, a_hi));
+        let a = Matrix::from_shape_fn((self.m, self.k), |_| rng.range_i64(a_lo, a_hi));
         let b = match &self.weights {
             Weights::Layer(layer) => gemm_b_matrix(layer, p.weight_bits),
             Weights::Window { seed } => try_real_weight_matrix(self.k, self.n, p.weight_bits, *seed)?,

@@ -1,118 +1,87 @@
 //! Config -> IR: the PE module's ports and the grid of PE instances with their nets.
 
+use super::names::{self, ModuleNames};
 use super::{DesignIr, Dir, ModuleDef, PortDef};
 use crate::config::{Dataflow, Params};
 use petgraph::graph::NodeIndex;
 
-/// Names shared by the IR and the top-level views: the signals the top's logic drives into the grid.
-pub mod names {
-    pub fn pe(r: usize, c: usize) -> String {
-        format!("pe_r{r}_c{c}")
-    }
-    /// Row r's skewed A lane (and its tags) entering PE(r, 0).
-    pub fn row(r: usize, what: &str) -> String {
-        format!("row{r}_{what}")
-    }
-    /// Column c's skewed B lane entering PE(0, c) (OS) or its weight lane (WS).
-    pub fn col(c: usize, what: &str) -> String {
-        format!("col{c}_{what}")
-    }
-    /// SAC: the activation group PE(r, c) reads (row r's slot under column c's pointer).
-    pub fn group(r: usize, c: usize) -> String {
-        format!("grp_r{r}_c{c}")
-    }
-    /// Sparse: PE row r.
-    pub fn sparse_row(r: usize) -> String {
-        format!("row{r}")
-    }
-    /// Sparse: the top's signal that drives a PE row's input port (shared by every row).
-    pub fn sparse_source(port: &str) -> &'static str {
-        match port {
-            "take" => "x_take",
-            "first" => "row_start",
-            "job_end" => "job_end",
-            "wgrad" => "wgrad",
-            "value" => "x_value",
-            "hit" => "lane_hit",
-            "pos" => "lane_pos",
-            "load" => "d_take",
-            "chunk" => "chunk",
-            "ro_index" => "ro_index",
-            other => panic!("no top signal for PE row port {other}"),
-        }
-    }
+/// A single-bit port (clock, reset, strobes and tags).
+fn wire(name: &str, dir: Dir) -> PortDef {
+    PortDef { name: name.into(), dir, width: 1, vector: false }
 }
 
-fn port(name: &str, dir: Dir, width: u32) -> PortDef {
-    PortDef { name: name.into(), dir, width }
+/// A data port, declared as a vector at any width (the module's body slices it).
+fn bus(name: &str, dir: Dir, width: u32) -> PortDef {
+    PortDef { name: name.into(), dir, width, vector: true }
 }
 
-/// The PE module's interface for the config's PE kind and dataflow.
+/// The PE module's interface for the config's PE kind and dataflow: the one list of its ports,
+/// which the PE templates declare and the top's instances connect.
 pub fn pe_module(p: &Params) -> ModuleDef {
     use Dir::{Input as I, Output as O};
     let (a, w, acc) = (p.act_bits, p.weight_bits, p.acc_bits);
     if let Some(sp) = &p.sparse {
         let ports = vec![
-            port("clk", I, 1),
-            port("rst", I, 1),
-            port("take", I, 1),
-            port("first", I, 1),
-            port("job_end", I, 1),
-            port("wgrad", I, 1),
-            port("value", I, a),
-            port("hit", I, p.cols as u32),
-            port("pos", I, p.cols as u32 * sp.addr_bits),
-            port("load", I, 1),
-            port("chunk", I, sp.chunk_bits),
-            port("load_data", I, sp.load_lanes as u32 * w),
-            port("ro_index", I, sp.addr_bits),
-            port("ro_value", O, acc),
+            wire("clk", I),
+            wire("rst", I),
+            wire("take", I),
+            wire("first", I),
+            wire("job_end", I),
+            wire("wgrad", I),
+            bus("value", I, a),
+            bus("hit", I, p.cols as u32),
+            bus("pos", I, p.cols as u32 * sp.addr_bits),
+            wire("load", I),
+            bus("chunk", I, sp.chunk_bits),
+            bus("load_data", I, sp.load_lanes as u32 * w),
+            bus("ro_index", I, sp.addr_bits),
+            bus("ro_value", O, acc),
         ];
         // ro_value is a combinational read of the readout row at ro_index.
-        return ModuleDef { name: format!("{}_row", p.name), ports, registered: false };
+        return ModuleDef { name: ModuleNames::of(p).sparse_row(), ports, registered: false };
     }
     if let Some(sac) = &p.sac {
         let ports = vec![
-            port("clk", I, 1),
-            port("rst", I, 1),
-            port("acts", I, sac.ks as u32 * a),
-            port("word", I, sac.positions as u32 * sac.slot_bits),
-            port("take", I, 1),
-            port("fold_end", I, 1),
-            port("result", O, acc),
+            wire("clk", I),
+            wire("rst", I),
+            bus("acts", I, sac.ks as u32 * a),
+            bus("word", I, sac.positions as u32 * sac.slot_bits),
+            wire("take", I),
+            wire("fold_end", I),
+            bus("result", O, acc),
         ];
-        return ModuleDef { name: format!("{}_sac_unit", p.name), ports, registered: true };
+        return ModuleDef { name: ModuleNames::of(p).sac_unit(), ports, registered: true };
     }
     let ports = match p.dataflow {
         Dataflow::OutputStationary => vec![
-            port("clk", I, 1),
-            port("rst", I, 1),
-            port("a_in", I, a),
-            port("a_valid_in", I, 1),
-            port("a_last_in", I, 1),
-            port("b_in", I, w),
-            port("a_out", O, a),
-            port("a_valid_out", O, 1),
-            port("a_last_out", O, 1),
-            port("b_out", O, w),
-            port("result", O, acc),
+            wire("clk", I),
+            wire("rst", I),
+            bus("a_in", I, a),
+            wire("a_valid_in", I),
+            wire("a_last_in", I),
+            bus("b_in", I, w),
+            bus("a_out", O, a),
+            wire("a_valid_out", O),
+            wire("a_last_out", O),
+            bus("b_out", O, w),
+            bus("result", O, acc),
         ],
         Dataflow::WeightStationary => vec![
-            port("clk", I, 1),
-            port("rst", I, 1),
-            port("a_in", I, a),
-            port("a_valid_in", I, 1),
-            port("a_first_in", I, 1),
-            port("w_load", I, 1),
-            port("w_in", I, w),
-            port("psum_in", I, acc),
-            port("a_out", O, a),
-            port("a_valid_out", O, 1),
-            port("a_first_out", O, 1),
-            port("psum_out", O, acc),
+            wire("clk", I),
+            wire("rst", I),
+            bus("a_in", I, a),
+            wire("a_valid_in", I),
+            wire("a_first_in", I),
+            wire("w_load", I),
+            bus("w_in", I, w),
+            bus("psum_in", I, acc),
+            bus("a_out", O, a),
+            wire("a_valid_out", O),
+            wire("a_first_out", O),
+            bus("psum_out", O, acc),
         ],
     };
-    ModuleDef { name: format!("{}_pe", p.name), ports, registered: true }
+    ModuleDef { name: ModuleNames::of(p).mac_pe(), ports, registered: true }
 }
 
 /// Elaborates the top's PE grid. A and its tags flow right along rows; B flows down (OS) or partial

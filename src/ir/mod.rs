@@ -4,8 +4,10 @@
 //! the emitter renders instances and nets from this graph, never from the config directly.
 
 pub mod elaborate;
+pub mod names;
 
-pub use elaborate::elaborate;
+pub use elaborate::{elaborate, pe_module};
+pub use names::ModuleNames;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -23,6 +25,8 @@ pub struct PortDef {
     pub name: String,
     pub dir: Dir,
     pub width: u32,
+    /// Declared `[width-1:0]` even at width 1, because the module's body slices it.
+    pub vector: bool,
 }
 
 /// A module the design instantiates. `registered` says every output comes from a flip-flop, so no
@@ -272,8 +276,8 @@ mod tests {
         let comb = ir.add_module(ModuleDef {
             name: "buf".into(),
             ports: vec![
-                PortDef { name: "i".into(), dir: Dir::Input, width: 1 },
-                PortDef { name: "o".into(), dir: Dir::Output, width: 1 },
+                PortDef { name: "i".into(), dir: Dir::Input, width: 1, vector: false },
+                PortDef { name: "o".into(), dir: Dir::Output, width: 1, vector: false },
             ],
             registered: false,
         });

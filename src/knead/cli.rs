@@ -5,7 +5,7 @@ use super::group::knead_matrix;
 use super::pack::{check_stream, KneadedStream};
 use super::stats::KneadStats;
 use super::{Encoding, KneadParams};
-use crate::cli::BadInput;
+use crate::error::BadInput;
 use crate::workload::{quantized_b_matrix, Layer, Op};
 use anyhow::{Context, Result};
 use clap::Args;

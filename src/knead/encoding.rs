@@ -100,7 +100,7 @@ pub fn digit_positions(bits: u32, encoding: Encoding) -> usize {
     match encoding {
         Encoding::SignMagnitude => (bits - 1) as usize,
         Encoding::Csd => {
-            let qmax = (1i64 << (bits - 1)) - 1;
+            let qmax = crate::bits::signed_range(bits).1;
             digits(qmax, Encoding::Csd).last().map_or(0, |d| d.position as usize + 1)
         }
     }

@@ -103,7 +103,7 @@ impl KneadParams {
 
     /// The largest magnitude a weight may have: `2^(bits-1) - 1`.
     pub fn qmax(&self) -> i64 {
-        (1i64 << (self.bits - 1)) - 1
+        crate::bits::signed_range(self.bits).1
     }
 
     /// Slots per kneaded word: [`digit_positions`]`(bits, encoding)`.

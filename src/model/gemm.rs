@@ -41,7 +41,7 @@ pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
         (PeKind::Mac, Dataflow::OutputStationary) => os_array::run(p, a, b),
         (PeKind::Mac, Dataflow::WeightStationary) => ws_array::run(p, a, b),
         (PeKind::Sparse1d, _) => {
-            panic!("a sparse_1d array runs conv1d jobs (crate::sparse::array), not GEMMs")
+            panic!("a sparse_1d array runs conv1d jobs (crate::model::sparse_array), not GEMMs")
         }
     };
     run.cycles = run.outputs.last().map_or(0, |o| o.cycle + 1);
@@ -49,8 +49,7 @@ pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
 }
 
 fn fits(m: &Matrix, bits: u32) -> bool {
-    let lo = -(1i64 << (bits - 1));
-    let hi = (1i64 << (bits - 1)) - 1;
+    let (lo, hi) = crate::bits::signed_range(bits);
     m.iter().all(|&v| (lo..=hi).contains(&v))
 }
 

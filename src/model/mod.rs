@@ -1,6 +1,7 @@
 //! The bit-exact, cycle-exact reference model of every block accelc emits. It depends on the config,
 //! never on the RTL; it is the oracle the Verilator testbench is compared against, and it is itself
-//! checked against plain i64 matrix multiplication (tests/model_vs_naive.rs).
+//! checked against plain i64 matrix multiplication (tests/model_vs_naive.rs). The sparse row array's
+//! model (`sparse_array`) is checked against `sparse::conv1d`'s plain convolution arithmetic.
 //!
 //! Cycle numbering: edge 0 is the first rising clock edge after reset at which the producer offers
 //! beats. A beat is *taken* at edge t when valid and ready are both 1 just before edge t; an output
@@ -11,6 +12,7 @@ pub mod mac_unit;
 mod os_array;
 pub mod sac_array;
 pub mod sac_unit;
+pub mod sparse_array;
 mod ws_array;
 
 pub use gemm::{run_gemm, GemmRun, Matrix};

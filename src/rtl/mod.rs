@@ -123,11 +123,19 @@ struct ArithView {
     product_to_acc: String,
 }
 
+/// A MAC PE: the arithmetic view plus its port declarations from the IR.
+#[derive(Serialize)]
+struct PeView {
+    #[serde(flatten)]
+    arith: ArithView,
+    ports: Vec<top::PortView>,
+}
+
 fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
     ArithView {
         header: header.to_string(),
         module,
-        mac_module: format!("{}_mac_unit", p.name),
+        mac_module: ir::ModuleNames::of(p).mac_unit(),
         act_msb: p.act_bits - 1,
         weight_msb: p.weight_bits - 1,
         prod_msb: p.prod_bits - 1,
@@ -136,6 +144,11 @@ fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
         acc_zero: lit(p.acc_bits, 0),
         product_to_acc: sign_extend("product", p.prod_bits, p.acc_bits),
     }
+}
+
+/// Where generated designs go unless told otherwise: `rtl_out/<name>`.
+pub fn default_out_dir(config: &Config) -> std::path::PathBuf {
+    Path::new("rtl_out").join(&config.name)
 }
 
 /// Validates nothing (the config was validated on load), elaborates, checks the IR, and renders.
@@ -148,24 +161,21 @@ pub fn generate(config: &Config) -> Result<Design> {
     }
     let tera = engine()?;
     let header = header(config, &p);
+    let names = ir::ModuleNames::of(&p);
+    let pe = ir::pe_module(&p);
+    let file = |module: &str| ir::ModuleNames::file(module);
     let mut files = match (&p.sac, &p.sparse) {
-        (_, Some(sp)) => {
-            let row = format!("{}_row", p.name);
-            vec![
-                mac_unit_file(&tera, &header, &p)?,
-                (format!("{row}.v"), sparse::render_row(&tera, &header, &p, sp, &row)?),
-                (format!("{}.v", p.name), sparse::render_top(&tera, &header, &p, sp, &ir)?),
-                (format!("{}.v", prune_unit_name(&p)), prune_unit(&tera, &header, &p)?),
-            ]
-        }
-        (Some(sac), None) => {
-            let unit = format!("{}_sac_unit", p.name);
-            vec![
-                (format!("{unit}.v"), sac::render_unit(&tera, &header, &p, sac, &unit)?),
-                (format!("{}.v", p.name), sac::render_top(&tera, &header, &p, sac, &ir)?),
-            ]
-        }
-        (None, None) => mac_files(&tera, &header, &p, &ir)?,
+        (_, Some(sp)) => vec![
+            mac_unit_file(&tera, &header, &p)?,
+            (file(&pe.name), sparse::render_row(&tera, &header, &p, sp, &pe)?),
+            (file(names.top()), sparse::render_top(&tera, &header, &p, sp, &ir)?),
+            (file(&names.prune_unit()), prune_unit(&tera, &header, &p)?),
+        ],
+        (Some(sac), None) => vec![
+            (file(&pe.name), sac::render_unit(&tera, &header, &p, sac, &pe)?),
+            (file(names.top()), sac::render_top(&tera, &header, &p, sac, &ir)?),
+        ],
+        (None, None) => mac_files(&tera, &header, &p, &pe, &ir)?,
     };
     let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
     let manifest = manifest::manifest(config, &p, &files)?;
@@ -202,7 +212,7 @@ fn describe(p: &Params) -> String {
 /// The gradient pruning unit that comes with a sparse row array (not instantiated by its top: it sits
 /// between the backward pass's output and the stream encoder).
 pub fn prune_unit_name(p: &Params) -> String {
-    format!("{}_prune_unit", p.name)
+    ir::ModuleNames::of(p).prune_unit()
 }
 
 fn prune_unit(tera: &tera::Tera, header: &str, p: &Params) -> Result<String> {
@@ -216,30 +226,34 @@ pub fn generate_prune_unit(config: &Config) -> Result<Design> {
     let tera = engine()?;
     let name = prune_unit_name(&p);
     let text = prune_unit(&tera, &header(config, &p), &p)?;
-    Ok(Design { top: name.clone(), files: vec![(format!("{name}.v"), text)] })
+    Ok(Design { top: name.clone(), files: vec![(ir::ModuleNames::file(&name), text)] })
 }
 
 /// `<name>_mac_unit.v`, the multiply-accumulate every MAC PE and sparse PE row lane instantiates.
 fn mac_unit_file(tera: &tera::Tera, header: &str, p: &Params) -> Result<(String, String)> {
-    let name = format!("{}_mac_unit", p.name);
-    Ok((format!("{name}.v"), render(tera, "mac_unit.v.tera", &arith_view(header, name, p))?))
+    let name = ir::ModuleNames::of(p).mac_unit();
+    Ok((ir::ModuleNames::file(&name), render(tera, "mac_unit.v.tera", &arith_view(header, name, p))?))
 }
 
-/// The MAC array's files: MAC unit, PE, top.
+/// The MAC array's files: MAC unit, PE (`pe`, the IR's PE module), top.
 fn mac_files(
     tera: &tera::Tera,
     header: &str,
     p: &Params,
+    pe: &ir::ModuleDef,
     ir: &ir::DesignIr,
 ) -> Result<Vec<(String, String)>> {
-    let pe_name = format!("{}_pe", p.name);
     let pe_template = match p.dataflow {
         Dataflow::OutputStationary => "pe_os.v.tera",
         Dataflow::WeightStationary => "pe_ws.v.tera",
     };
+    let view = PeView {
+        arith: arith_view(header, pe.name.clone(), p),
+        ports: top::module_port_views(pe, |_| String::new()),
+    };
     Ok(vec![
         mac_unit_file(tera, header, p)?,
-        (format!("{pe_name}.v"), render(tera, pe_template, &arith_view(header, pe_name.clone(), p))?),
-        (format!("{}.v", p.name), top::render_top(tera, header, p, ir)?),
+        (ir::ModuleNames::file(&pe.name), render(tera, pe_template, &view)?),
+        (ir::ModuleNames::file(&p.name), top::render_top(tera, header, p, ir)?),
     ])
 }

@@ -4,7 +4,7 @@ use super::top::{concat_high_to_low, grid_views, pipeline, port_views, signal, R
 use super::verilog::{decl, lane, lit, sign_extend};
 use crate::config::{derive::clog2, Params, SacParams};
 use crate::interface::Interface;
-use crate::ir::{elaborate::names, DesignIr};
+use crate::ir::{names, DesignIr, ModuleDef};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -33,12 +33,9 @@ struct SlotView {
 struct UnitView {
     header: String,
     module: String,
-    ks: usize,
+    ports: Vec<super::top::PortView>,
     acc_bits: u32,
     positions_last: usize,
-    acts_msb: u32,
-    word_msb: u32,
-    slot_bits: u32,
     acc_msb: u32,
     act_msb: u32,
     act_bits: u32,
@@ -52,7 +49,7 @@ pub fn render_unit(
     header: &str,
     p: &Params,
     sac: &SacParams,
-    module: &str,
+    def: &ModuleDef,
 ) -> Result<String> {
     let slots: Vec<SlotView> = (0..sac.positions)
         .map(|pos| {
@@ -93,13 +90,14 @@ pub fn render_unit(
         .join("\n        + ");
     let view = UnitView {
         header: header.into(),
-        module: module.into(),
-        ks: sac.ks,
+        module: def.name.clone(),
+        ports: super::top::module_port_views(def, |port| match port {
+            "acts" => format!("the group's {} activations, index i in lane i", sac.ks),
+            "word" => format!("slot p at bits p*{}: {{index, negative, valid}}", sac.slot_bits),
+            _ => String::new(),
+        }),
         acc_bits: p.acc_bits,
         positions_last: sac.positions - 1,
-        acts_msb: sac.ks as u32 * p.act_bits - 1,
-        word_msb: sac.positions as u32 * sac.slot_bits - 1,
-        slot_bits: sac.slot_bits,
         acc_msb: p.acc_bits - 1,
         act_msb: p.act_bits - 1,
         act_bits: p.act_bits,

@@ -1,11 +1,13 @@
 //! Views of the sparse 1-D row array (`templates/sparse_row.v.tera`, `sparse_top.v.tera`): every
 //! register name, slice, literal and case label is computed here.
 
-use super::top::{concat_high_to_low, grid_views, port_views, InstanceView, NetView, PortView};
+use super::top::{
+    concat_high_to_low, grid_views, module_port_views, port_views, InstanceView, NetView, PortView,
+};
 use super::verilog::{decl, lit};
 use crate::config::{Params, SparseParams};
 use crate::interface::Interface;
-use crate::ir::DesignIr;
+use crate::ir::{names, DesignIr, ModuleDef, ModuleNames};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -55,19 +57,14 @@ struct RowLane {
 struct RowView {
     header: String,
     module: String,
+    ports: Vec<PortView>,
     mac_module: String,
     taps: usize,
     row_len: usize,
     acc_bits: u32,
-    act_msb: u32,
     weight_msb: u32,
     acc_msb: u32,
-    addr_bits: u32,
     addr_msb: u32,
-    hit_msb: u32,
-    pos_msb: u32,
-    chunk_msb: u32,
-    load_msb: u32,
     weight_zero: String,
     acc_zero: String,
     positions: Vec<Position>,
@@ -88,13 +85,13 @@ fn position(j: usize) -> Position {
     }
 }
 
-/// One PE row module.
+/// One PE row module; `def` is the IR's definition of it (name and ports).
 pub fn render_row(
     tera: &tera::Tera,
     header: &str,
     p: &Params,
     sp: &SparseParams,
-    module: &str,
+    def: &ModuleDef,
 ) -> Result<String> {
     let (taps, len, q, ab) = (p.cols, sp.row_len, sp.load_lanes, sp.addr_bits);
     let lane_pos = |k: usize| format!("pos_{k}");
@@ -140,20 +137,15 @@ pub fn render_row(
     let readout_cases = cases(&|d| d.ro.clone());
     let view = RowView {
         header: header.into(),
-        module: module.into(),
-        mac_module: format!("{}_mac_unit", p.name),
+        module: def.name.clone(),
+        ports: module_port_views(def, |port| row_port_comment(port, ab)),
+        mac_module: ModuleNames::of(p).mac_unit(),
         taps,
         row_len: len,
         acc_bits: p.acc_bits,
-        act_msb: p.act_bits - 1,
         weight_msb: p.weight_bits - 1,
         acc_msb: p.acc_bits - 1,
-        addr_bits: ab,
         addr_msb: ab - 1,
-        hit_msb: taps as u32 - 1,
-        pos_msb: taps as u32 * ab - 1,
-        chunk_msb: sp.chunk_bits - 1,
-        load_msb: q as u32 * p.weight_bits - 1,
         weight_zero: lit(p.weight_bits, 0),
         acc_zero,
         positions,
@@ -162,6 +154,20 @@ pub fn render_row(
         readout_cases,
     };
     super::render(tera, "sparse_row.v.tera", &view)
+}
+
+/// What a PE row's control ports mean (the data ports speak for themselves).
+fn row_port_comment(port: &str, addr_bits: u32) -> String {
+    match port {
+        "take" => "an entry is taken at this edge".into(),
+        "first" => "the next entry starts a row: compute with the shadow operands".into(),
+        "job_end" => "the entry ends the job: move the sums to the readout, clear".into(),
+        "wgrad" => "weight-gradient phase".into(),
+        "hit" => "lane k adds this edge (a nonzero entry, position inside the row)".into(),
+        "pos" => format!("lane k's position at bits k*{addr_bits}"),
+        "load" => "a chunk of the next row's operands arrives".into(),
+        _ => String::new(),
+    }
 }
 
 /// `[hi:lo]` of lane `i` in a packed vector of `bits`-wide lanes.
@@ -294,7 +300,7 @@ pub fn render_top(
         .collect();
     let load_slices = (0..p.rows)
         .map(|r| LoadSlice {
-            name: crate::ir::elaborate::names::row(r, "load_data"),
+            name: names::row(r, "load_data"),
             expr: format!("d_data[{}]", slice(r, sp.load_lanes as u32 * p.weight_bits)),
         })
         .collect();
@@ -345,9 +351,7 @@ pub fn render_top(
         load_slices,
         nets,
         instances,
-        out_concat: concat_high_to_low(p.rows, |r| {
-            format!("{}_ro_value", crate::ir::elaborate::names::sparse_row(r))
-        }),
+        out_concat: concat_high_to_low(p.rows, |r| format!("{}_ro_value", names::sparse_row(r))),
     };
     super::render(tera, "sparse_top.v.tera", &view)
 }

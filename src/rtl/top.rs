@@ -4,7 +4,7 @@
 use super::verilog::{decl, lane, lit, vec_decl};
 use crate::config::{derive::clog2, Dataflow, Params};
 use crate::interface::Interface;
-use crate::ir::{elaborate::names, DesignIr, Dir};
+use crate::ir::{names, DesignIr, Dir, ModuleDef};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -121,6 +121,24 @@ pub(super) fn grid_views(ir: &DesignIr) -> (Vec<NetView>, Vec<InstanceView>) {
         instances.push(InstanceView { module: def.name.clone(), name: name.to_string(), conns });
     }
     (nets, instances)
+}
+
+/// The port declarations of a module the IR defines (a PE): every port from its `ModuleDef`, in
+/// order, with the comment `comment` gives for its name (empty: none). Outputs are `reg`: every PE
+/// drives them from an always block.
+pub(super) fn module_port_views(def: &ModuleDef, comment: impl Fn(&str) -> String) -> Vec<PortView> {
+    def.ports
+        .iter()
+        .map(|port| PortView {
+            dir: match port.dir {
+                Dir::Input => "input  wire",
+                Dir::Output => "output reg ",
+            },
+            decl: if port.vector { vec_decl(port.width) } else { decl(port.width) },
+            name: port.name.clone(),
+            comment: comment(&port.name),
+        })
+        .collect()
 }
 
 pub(super) fn port_views(p: &Params) -> Vec<PortView> {

@@ -1,7 +1,7 @@
 //! The arithmetic of the sparse 1-D convolution row (SparseTrain's dataflow) for the three training
 //! phases, on compressed rows: every valid entry (index i, value v) is scattered to the KT taps at once,
 //! so a row costs `max(1, nnz)` entries whatever its length. This is the value semantics the RTL row
-//! must reproduce; the cycle-exact model of the row array that computes it is [`super::array`].
+//! must reproduce; the cycle-exact model of the row array that computes it is [`crate::model::sparse_array`].
 //!
 //! A conv1d is taps KT, stride s >= 1, dilation d >= 1 and left padding p (zero elsewhere):
 //! `y[t] = sum_k w[k] * x[s*t + d*k - p]`, t = 0..out_len. Causal (TCN): p = d*(KT-1), s = 1, so

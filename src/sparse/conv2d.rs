@@ -12,9 +12,9 @@
 //!
 //! Kernel rows that fall entirely into the vertical padding are never fed (they add nothing).
 
-use super::array::{run, Feed, Job, JobRow, Phase, SparseRun};
 use super::conv1d::Conv1d;
 use crate::config::Params;
+use crate::model::sparse_array::{run, Feed, Job, JobRow, Phase, SparseRun};
 use ndarray::{Array3, Array4};
 
 /// A conv layer's geometry: `c_in x h x w` in, kernel `c_out x c_in x kh x kw`.

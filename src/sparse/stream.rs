@@ -2,6 +2,7 @@
 //! the module docs of [`crate::sparse`]).
 
 use super::{check_bits, fits, SparseError, MAX_ROW_LEN};
+use crate::bits::signed_range;
 use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
@@ -66,12 +67,12 @@ impl StreamFormat {
 
     /// Least value: `-2^(bits-1)`.
     pub fn vmin(&self) -> i64 {
-        -(1i64 << (self.bits - 1))
+        signed_range(self.bits).0
     }
 
     /// Greatest value: `2^(bits-1) - 1`.
     pub fn vmax(&self) -> i64 {
-        (1i64 << (self.bits - 1)) - 1
+        signed_range(self.bits).1
     }
 
     /// Packs an entry, LSB first: bit 0 valid, bit 1 last, then `index_bits` of index, then `bits` of

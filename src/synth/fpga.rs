@@ -341,13 +341,13 @@ pub fn synthesize(
     let device = match family {
         Some(f) => Some(match &opts.device {
             Some(spec) => {
-                Device::parse(f, spec).map_err(|e| crate::cli::BadInput(format!("--device: {e:#}")))?
+                Device::parse(f, spec).map_err(|e| crate::error::BadInput(format!("--device: {e:#}")))?
             }
             None => Device::default_for(f),
         }),
         None => {
             if opts.device.is_some() {
-                return Err(crate::cli::BadInput(format!(
+                return Err(crate::error::BadInput(format!(
                     "--device applies to ice40 and ecp5, not {}",
                     target.name()
                 ))

@@ -15,8 +15,9 @@
 pub mod fpga;
 pub mod wrapper;
 
-use crate::cli::{default_out_dir, load_config};
 use crate::config::{Config, Params, FORMAT_VERSION};
+use crate::error::BadInput;
+use crate::rtl::default_out_dir;
 use crate::tools::yosys::{self, SynthReport};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -261,7 +262,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 }
 
 pub fn main(args: &SynthArgs) -> Result<ExitCode> {
-    let config = load_config(&args.config)?;
+    let config = Config::load(&args.config)?;
     if args.target == fpga::Target::Generic {
         let misplaced = [
             ("--device", args.device.is_some()),
@@ -269,12 +270,12 @@ pub fn main(args: &SynthArgs) -> Result<ExitCode> {
             ("--markdown-row", args.markdown_row),
         ];
         if let Some((flag, _)) = misplaced.iter().find(|(_, given)| *given) {
-            return Err(crate::cli::BadInput(format!("{flag} applies to --target ice40 or ecp5")).into());
+            return Err(BadInput(format!("{flag} applies to --target ice40 or ecp5")).into());
         }
     }
     if let Some(f) = args.freq {
         if !(f.is_finite() && f > 0.0 && f <= 2000.0) {
-            return Err(crate::cli::BadInput(format!("--freq {f}: expected MHz in (0, 2000]")).into());
+            return Err(BadInput(format!("--freq {f}: expected MHz in (0, 2000]")).into());
         }
     }
     let design = crate::rtl::generate(&config)?;

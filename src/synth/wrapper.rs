@@ -140,14 +140,9 @@ fn range(width: u32) -> String {
     }
 }
 
-/// The wrapper module's name for a top.
-pub fn module_name(top: &str) -> String {
-    format!("{top}_io_wrapper")
-}
-
 /// Renders the registered-I/O wrapper around the top of the design made from `p`.
 pub fn render(p: &Params, top: &str) -> Result<Wrapper> {
-    let module = module_name(top);
+    let module = crate::ir::ModuleNames::new(top, p.kind).io_wrapper();
     let ports = top_ports(p);
     let mut bit_inputs = Vec::new();
     let mut outputs = Vec::new();

@@ -3,8 +3,8 @@
 //! except for two 1-markers, one in each half of the sequence. The target is the sum of the two marked
 //! values. Predicting the target's mean (1) always gives the trivial MSE Var(U1 + U2) = 1/6 ~ 0.167.
 
-use super::rng::Rng;
 use super::tensor::Seq;
+use crate::rng::SplitMix64;
 
 /// The MSE of always predicting 1, the mean of the target: 2 Var(U[0,1]) = 1/6.
 pub const TRIVIAL_MSE: f64 = 1.0 / 6.0;
@@ -20,7 +20,7 @@ pub struct AddingBatch {
 }
 
 /// `batch` samples of length `len` (at least 2) drawn from `rng`.
-pub fn adding_batch(batch: usize, len: usize, rng: &mut Rng) -> AddingBatch {
+pub fn adding_batch(batch: usize, len: usize, rng: &mut SplitMix64) -> AddingBatch {
     assert!(len >= 2, "the adding problem needs two halves");
     let mut inputs = Seq::zeros(batch, 2, len);
     let mut targets = Vec::with_capacity(batch);
@@ -30,7 +30,7 @@ pub fn adding_batch(batch: usize, len: usize, rng: &mut Rng) -> AddingBatch {
         for v in inputs.row_mut(b, 0) {
             *v = rng.uniform();
         }
-        let m = [rng.below(half), half + rng.below(len - half)];
+        let m = [rng.pick(half), half + rng.pick(len - half)];
         let marks = inputs.row_mut(b, 1);
         marks[m[0]] = 1.0;
         marks[m[1]] = 1.0;

@@ -11,7 +11,7 @@ use super::quant::quantize;
 use super::tensor::{Kernel, Seq};
 use super::{ConvEngine, TrainError};
 use crate::config::Params;
-use crate::sparse::array::{self, Feed, Job, Phase};
+use crate::model::sparse_array::{self, Feed, Job, Phase};
 use crate::sparse::conv1d::Conv1d;
 use crate::sparse::{ExpectedSparsity, PruneParams, Pruner, TauEstimator, DEFAULT_DRAW_BITS};
 use serde::Serialize;
@@ -32,7 +32,7 @@ pub struct PhaseStats {
 }
 
 impl PhaseStats {
-    fn add(&mut self, jobs: usize, run: &array::SparseRun, dense: Option<&array::SparseRun>) {
+    fn add(&mut self, jobs: usize, run: &sparse_array::SparseRun, dense: Option<&sparse_array::SparseRun>) {
         self.jobs += jobs as u64;
         self.cycles += run.cycles;
         if let Some(d) = dense {
@@ -195,8 +195,9 @@ impl ArrayEngine {
         if let Some(problems) = pj.jobs.iter().map(|j| j.problems(p)).find(|pr| !pr.is_empty()) {
             return Err(TrainError::Job { layer, phase: phase.name(), problems: problems.join("; ") });
         }
-        let run = array::run(p, &pj.jobs, Feed::Compressed, false);
-        let dense = (count && self.dense_reference).then(|| array::run(p, &pj.jobs, Feed::Dense, false));
+        let run = sparse_array::run(p, &pj.jobs, Feed::Compressed, false);
+        let dense =
+            (count && self.dense_reference).then(|| sparse_array::run(p, &pj.jobs, Feed::Dense, false));
         if dense.as_ref().is_some_and(|d| d.outputs != run.outputs) {
             return Err(TrainError::DenseMismatch { layer, phase: phase.name() });
         }

@@ -5,7 +5,6 @@
 use super::demo::{run_demo, DemoOptions};
 use super::output::{summary, write_outputs};
 use super::rtl_check::{describe, rtl_check};
-use crate::cli::load_config;
 use crate::verify::VerifyOptions;
 use anyhow::Result;
 use clap::Args;
@@ -78,10 +77,10 @@ impl TrainDemoArgs {
 }
 
 pub fn main(args: &TrainDemoArgs) -> Result<ExitCode> {
-    let config = load_config(&args.config)?;
+    let config = crate::config::Config::load(&args.config)?;
     let params = config.params();
     let opts = args.options();
-    super::demo::check_options(&params, &opts).map_err(|e| crate::cli::BadInput(e.to_string()))?;
+    super::demo::check_options(&params, &opts).map_err(|e| crate::error::BadInput(e.to_string()))?;
     eprintln!(
         "train-demo: {} steps twice (unpruned, pruned at {}) on {}; curve points as they come:",
         opts.steps, opts.target_sparsity, config.name

@@ -5,11 +5,11 @@
 use super::adam::Adam;
 use super::adding::{adding_batch, AddingBatch};
 use super::array_engine::{ArrayEngine, JobSample, LayerStats, PhaseStats, Pruning};
-use super::rng::Rng;
 use super::tcn::{Tcn, TcnShape};
 use super::TrainError;
 use crate::config::Params;
-use crate::sparse::array::Phase;
+use crate::model::sparse_array::Phase;
+use crate::rng::SplitMix64;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -197,7 +197,7 @@ pub fn train_run(
     check_options(params, opts)?;
     let start = Instant::now();
     let shape = opts.shape_for(params);
-    let mut root = Rng::new(opts.seed);
+    let mut root = SplitMix64::new(opts.seed);
     let (mut init_rng, mut data_rng, mut eval_rng) = (root.fork(1), root.fork(2), root.fork(3));
     let mut net = Tcn::new(shape.clone(), &mut init_rng);
     let eval = adding_batch(opts.eval_samples, opts.len, &mut eval_rng);
@@ -259,7 +259,7 @@ pub fn run_demo(
         (unpruned, pruned.join().expect("the pruned run panicked"))
     });
     let shape = opts.shape_for(params);
-    let net = Tcn::new(shape.clone(), &mut Rng::new(0));
+    let net = Tcn::new(shape.clone(), &mut SplitMix64::new(0));
     Ok(DemoReport {
         format_version: 1,
         config: config.to_string(),
@@ -273,6 +273,6 @@ pub fn run_demo(
 
 /// The jobs to cross-check in RTL: the busiest forward, input-gradient and weight-gradient job of the
 /// sampled layer in the pruned run's last step (so the gradient streams are the pruned ones).
-pub fn sample_jobs(report: &DemoReport) -> Vec<crate::sparse::array::Job> {
+pub fn sample_jobs(report: &DemoReport) -> Vec<crate::model::sparse_array::Job> {
     report.pruned.sample.jobs()
 }

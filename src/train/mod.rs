@@ -1,6 +1,6 @@
 //! Training on the sparse row array (SparseTrain, DAC'20): a small TCN learns the
 //! adding problem with every convolution's forward, input-gradient and weight-gradient pass computed by
-//! the cycle-exact model of the generated array ([`crate::sparse::array::run`]) in integer fixed point,
+//! the cycle-exact model of the generated array ([`crate::model::sparse_array::run`]) in integer fixed point,
 //! with and without stochastic pruning of the output gradients.
 //!
 //! - [`adding`]: the data; [`tcn`]: the network (float glue: biases, ReLU, residuals, read-out);
@@ -19,7 +19,6 @@ pub mod engine;
 pub mod mapping;
 pub mod output;
 pub mod quant;
-pub mod rng;
 pub mod rtl_check;
 pub mod tcn;
 pub mod tensor;

@@ -5,7 +5,7 @@
 use super::adding::TRIVIAL_MSE;
 use super::demo::{sample_jobs, DemoReport, RunReport};
 use crate::config::Params;
-use crate::sparse::array::Phase;
+use crate::model::sparse_array::Phase;
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 use std::fmt::Write;

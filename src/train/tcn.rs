@@ -10,9 +10,9 @@
 //! Convolutions go through a [`ConvEngine`]; biases, ReLU, residual adds and the read-out are float.
 
 use super::engine::ConvEngine;
-use super::rng::Rng;
 use super::tensor::{Kernel, Seq};
 use super::TrainError;
+use crate::rng::SplitMix64;
 use crate::sparse::conv1d::Conv1d;
 
 /// The network's shape.
@@ -72,7 +72,7 @@ pub struct Trace {
 
 impl Tcn {
     /// He-initialised kernels (std sqrt(2 / (inputs * taps))), zero biases, a small read-out.
-    pub fn new(shape: TcnShape, rng: &mut Rng) -> Tcn {
+    pub fn new(shape: TcnShape, rng: &mut SplitMix64) -> Tcn {
         let convs = (0..shape.conv_count())
             .map(|l| {
                 let inputs = if l == 0 { shape.inputs } else { shape.hidden };

@@ -20,6 +20,7 @@ pub use quantize::{
     gemm_b_matrix, magnitude_zero_bits, qmax, quantize_symmetric, quantize_with_scale, quantized_b_matrix,
 };
 
+use crate::rng::SplitMix64;
 use ndarray::Array2;
 use std::sync::OnceLock;
 
@@ -66,20 +67,10 @@ pub fn try_real_weight_matrix(k: usize, n: usize, bits: u32, seed: u64) -> Resul
     let covering: Vec<&Layer> =
         layers.iter().filter(|l| l.reduction_len() >= k && l.out_channels() >= n).collect();
     let pool: Vec<&Layer> = if covering.is_empty() { layers.iter().collect() } else { covering };
-    let mut state = seed;
-    let layer = pool[(splitmix64(&mut state) % pool.len() as u64) as usize];
+    let mut rng = SplitMix64::new(seed);
+    let layer = pool[rng.pick(pool.len())];
     let b = gemm_b_matrix(layer, bits);
     let (kk, nn) = b.dim();
-    let r0 = (splitmix64(&mut state) % kk as u64) as usize;
-    let c0 = (splitmix64(&mut state) % nn as u64) as usize;
+    let (r0, c0) = (rng.pick(kk), rng.pick(nn));
     Ok(Array2::from_shape_fn((k, n), |(i, j)| b[((r0 + i) % kk, (c0 + j) % nn)]))
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a fixed, portable generator, so seeds mean the same everywhere.
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }

@@ -10,7 +10,7 @@ use ndarray::{Array, Array2, ArrayRef, Dimension};
 /// If `bits` is not in `2..=32`.
 pub fn qmax(bits: u32) -> i64 {
     assert!((2..=32).contains(&bits), "bits = {bits}: must be between 2 and 32");
-    (1i64 << (bits - 1)) - 1
+    crate::bits::signed_range(bits).1
 }
 
 /// Per-layer (per-tensor) symmetric quantization to `bits`-bit signed integers.

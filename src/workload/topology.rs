@@ -4,7 +4,7 @@
 //! any padding: a conv layer is M = out_h * out_w output pixels with out = (ifmap - filter) / stride + 1,
 //! K = filter_h * filter_w * channels, N = num_filter.
 
-use crate::cli::BadInput;
+use crate::error::BadInput;
 use anyhow::Result;
 use std::path::Path;
 

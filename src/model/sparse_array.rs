@@ -18,12 +18,12 @@
 //! | weight gradient | dy (out_len) | activations x (in_len) | `v * D[s*e + d*k - pad]` to `dw[k]` | KT |
 //!
 //! A lane adds only when its position is inside the row (forward: divisible by s and `< out_len`;
-//! the others: `0 <= pos < in_len`), i.e. exactly [`super::conv1d`]'s scatter arithmetic. Sums wrap
+//! the others: `0 <= pos < in_len`), i.e. exactly [`crate::sparse::conv1d`]'s scatter arithmetic. Sums wrap
 //! modulo 2^acc_bits.
 //!
 //! # Channels (one beat per edge at most)
 //!
-//! - `x`: one stream entry per beat (packed as in [`super::stream`]) plus `x_end`, 1 on the row-end
+//! - `x`: one stream entry per beat (packed as in [`crate::sparse::stream`]) plus `x_end`, 1 on the row-end
 //!   entry of a job's last row. Every entry, valid or empty-row marker, takes one edge.
 //! - `d`: the dense operand of the next row, `ceil(len / Q)` beats (Q = load lanes; beat c carries
 //!   values `c*Q .. c*Q+Q` of every PE row), `d_last` on the last, and the job's geometry on every beat.
@@ -42,11 +42,12 @@
 //!
 //! So a job costs `sum over rows of max(1, nnz)` edges when its operands keep up: zeros cost nothing.
 
-use super::conv1d::Conv1d;
-use super::stream::{encode_row, Entry};
+use super::mac_unit::mac;
+use super::{Beat, ChannelTrace, OutBeat, Traced};
+use crate::bits::signed_range;
 use crate::config::{Params, SparseParams};
-use crate::model::mac_unit::mac;
-use crate::model::{Beat, ChannelTrace, OutBeat, Traced};
+use crate::sparse::conv1d::Conv1d;
+use crate::sparse::stream::{encode_row, Entry};
 use serde::{Deserialize, Serialize};
 
 /// The training phase a job computes (the `d_phase` field).
@@ -153,8 +154,8 @@ impl Job {
             format!("out_len = {}: must be 1..={}", c.out_len, sp.row_len),
         );
         need(!self.rows.is_empty(), "a job needs at least one row".into());
-        let (a_lo, a_hi) = range(p.act_bits);
-        let (w_lo, w_hi) = range(p.weight_bits);
+        let (a_lo, a_hi) = signed_range(p.act_bits);
+        let (w_lo, w_hi) = signed_range(p.weight_bits);
         for (i, row) in self.rows.iter().enumerate() {
             need(
                 row.stream.len() == self.stream_len(),
@@ -188,10 +189,6 @@ impl Job {
         }
         bad
     }
-}
-
-fn range(bits: u32) -> (i64, i64) {
-    (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
 }
 
 /// How the stream is fed: compressed (zeros skipped, the design's mode) or every position as an
@@ -344,8 +341,8 @@ pub fn run(p: &Params, jobs: &[Job], feed: Feed, record: bool) -> SparseRun {
     let xs = x_beats(sp, jobs, feed);
     let ds = d_beats(p, sp, jobs);
     let (rows, taps, len, q) = (p.rows, p.cols, sp.row_len, sp.load_lanes);
-    let mut x_trace = crate::model::gemm::channel("x");
-    let mut d_trace = crate::model::gemm::channel("d");
+    let mut x_trace = super::gemm::channel("x");
+    let mut d_trace = super::gemm::channel("d");
     if record {
         x_trace.beats = xs
             .iter()
