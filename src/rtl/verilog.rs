@@ -42,22 +42,6 @@ pub fn sign_extend(signal: &str, from: u32, to: u32) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn helpers_render_legal_verilog() {
-        assert_eq!(decl(1), "");
-        assert_eq!(decl(8), "[7:0] ");
-        assert_eq!(lit(4, 8), "4'd8");
-        assert_eq!(lane("in_a", 4, 2, 8), "in_a[23:16]");
-        assert_eq!(lane("in_last", 1, 0, 1), "in_last");
-        assert_eq!(sign_extend("p", 16, 28), "{{12{p[15]}}, p}");
-        assert_eq!(sign_extend("p", 16, 16), "p");
-    }
-}
-
 /// Every keyword of IEEE 1800-2017 (SystemVerilog, Annex B), which includes all of IEEE 1364-2005
 /// (Verilog-2005). A module named after one does not parse in some tool, so config names are
 /// checked against this list. Sorted, for a binary search.
@@ -99,11 +83,24 @@ pub fn is_keyword(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_render_legal_verilog() {
+        assert_eq!(decl(1), "");
+        assert_eq!(decl(8), "[7:0] ");
+        assert_eq!(lit(4, 8), "4'd8");
+        assert_eq!(lane("in_a", 4, 2, 8), "in_a[23:16]");
+        assert_eq!(lane("in_last", 1, 0, 1), "in_last");
+        assert_eq!(sign_extend("p", 16, 28), "{{12{p[15]}}, p}");
+        assert_eq!(sign_extend("p", 16, 16), "p");
+    }
+
     #[test]
     fn keywords_are_sorted_and_unique_for_the_binary_search() {
-        assert!(super::KEYWORDS.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(super::KEYWORDS.len(), 248);
-        assert!(["reg", "module", "wire", "always", "begin", "logic"].iter().all(|k| super::is_keyword(k)));
-        assert!(!super::is_keyword("mac_os_8x8_i8"));
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(KEYWORDS.len(), 248);
+        assert!(["reg", "module", "wire", "always", "begin", "logic"].iter().all(|k| is_keyword(k)));
+        assert!(!is_keyword("mac_os_8x8_i8"));
     }
 }

@@ -224,8 +224,8 @@ impl Report {
                 }
             ));
         }
-        // The PE's module name comes from the IR (`<name>_pe`, `<name>_sac_unit`, `<name>_row`).
-        let pe_module = crate::ir::elaborate::pe_module(cp).name;
+        // The PE module named by the IR (`<name>_pe`, `<name>_sac_unit` or `<name>_row`).
+        let pe_module = crate::ir::names::ModuleNames::of(cp).pe();
         let what = if cp.sparse.is_some() { "PE row module" } else { "PE module" };
         match r.modules.get(&pe_module) {
             Some(pe) => s.push_str(&format!(
