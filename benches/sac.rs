@@ -27,8 +27,7 @@ use accelc::interface::Interface;
 use accelc::knead::{knead_matrix, Encoding, KneadParams, KneadStats, KneadedMatrix};
 use accelc::model::{run_gemm, GemmRun, Matrix};
 use accelc::rtl::{generate, Design};
-use accelc::verify::compare::compare;
-use accelc::verify::format::{stimulus_text, Trace};
+use accelc::verify::check_run;
 use accelc::verify::harness::{self, Limits};
 use accelc::verify::rng::SplitMix64;
 use accelc::workload::{quantized_b_matrix, Layer, Op, WeightStore};
@@ -403,31 +402,14 @@ struct RtlCheck {
     equal: bool,
 }
 
-/// Runs `run` (the model's) through Verilator; returns the RTL trace. Errors on any difference.
-fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path, tag: &str) -> Result<Trace> {
+/// Runs `run` (the model's) through Verilator; returns the RTL's cycles. Errors on any difference.
+fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path, tag: &str) -> Result<u64> {
     let iface = Interface::of(p);
     let (tb, _) = harness::build(p, design, &iface, &PathBuf::from("rtl_out/.build"))?;
-    std::fs::create_dir_all(work)?;
-    let stim = work.join(format!("sac-{tag}-stimulus.txt"));
-    std::fs::write(&stim, stimulus_text(&iface, run))?;
-    let result = work.join(format!("sac-{tag}-got.txt"));
-    let out = harness::run(&tb, &iface, &stim, &result, Limits::for_run(p, run.cycles), None)?;
-    let trace = out.trace.with_context(|| format!("{tag}: testbench failed"))?;
-    let expected = Trace::expected(&iface, run);
-    let mismatches = compare(&iface, &expected, &trace);
-    ensure!(
-        mismatches.is_empty(),
-        "{tag}: RTL differs from the model ({} mismatches): {:?}",
-        mismatches.len(),
-        &mismatches[..mismatches.len().min(5)]
-    );
-    ensure!(
-        trace.cycles() == run.cycles,
-        "{tag}: RTL cycles {} != model cycles {}",
-        trace.cycles(),
-        run.cycles
-    );
-    Ok(trace)
+    let checked =
+        check_run(&tb, &iface, run, Limits::for_run(p, run.cycles), &work.join(format!("sac-{tag}")), None)?;
+    checked.ensure_passed(tag)?;
+    Ok(checked.cycles_rtl())
 }
 
 fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<RtlCheck>> {
@@ -455,7 +437,7 @@ fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<Rt
             let a = random_acts(M, k, bits, &mut rng);
             let run = run_gemm(&p, &a, &b);
             let tag = format!("{}-{}", p.name, name.replace('.', "_"));
-            let trace = rtl_run(&p, &design, &run, work, &tag)?;
+            let rtl_cycles = rtl_run(&p, &design, &run, work, &tag)?;
             println!(
                 "{:<22} {:<12} {:<14} {:>9} {:>13} {:>11} {:>8}   RTL cycles = model cycles",
                 p.name,
@@ -463,7 +445,7 @@ fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<Rt
                 name,
                 format!("{M}x{k}x{n}"),
                 run.cycles,
-                trace.cycles(),
+                rtl_cycles,
                 run.outputs.len()
             );
             out.push(RtlCheck {
@@ -474,7 +456,7 @@ fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<Rt
                 k,
                 n,
                 model_cycles: run.cycles,
-                rtl_cycles: trace.cycles(),
+                rtl_cycles,
                 outputs: run.outputs.len(),
                 equal: true,
             });

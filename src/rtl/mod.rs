@@ -3,10 +3,13 @@
 //! maps, no timestamps, no absolute paths), so one config always gives byte-identical files.
 
 mod manifest;
+pub mod prune_unit;
 mod sac;
 mod sparse;
 mod top;
 pub mod verilog;
+
+pub use prune_unit::{generate_prune_unit, prune_unit_name};
 
 use crate::config::{Config, Dataflow, Params};
 use crate::ir;
@@ -153,7 +156,7 @@ pub fn generate(config: &Config) -> Result<Design> {
                 mac_unit_file(&tera, &header, &p)?,
                 (format!("{row}.v"), sparse::render_row(&tera, &header, &p, sp, &row)?),
                 (format!("{}.v", p.name), sparse::render_top(&tera, &header, &p, sp, &ir)?),
-                (format!("{}.v", prune_unit_name(&p)), prune_unit(&tera, &header, &p)?),
+                prune_unit::file(&tera, &header, &p)?,
             ]
         }
         (Some(sac), None) => {
@@ -170,26 +173,6 @@ pub fn generate(config: &Config) -> Result<Design> {
     files.push(("files.f".into(), file_list));
     files.push(("manifest.json".into(), manifest));
     Ok(Design { top: p.name.clone(), files })
-}
-
-/// The gradient pruning unit that comes with a sparse row array (not instantiated by its top: it sits
-/// between the backward pass's output and the stream encoder).
-pub fn prune_unit_name(p: &Params) -> String {
-    format!("{}_prune_unit", p.name)
-}
-
-fn prune_unit(tera: &tera::Tera, header: &str, p: &Params) -> Result<String> {
-    sparse::render_prune_unit(tera, header, p.act_bits, crate::sparse::DEFAULT_DRAW_BITS, &prune_unit_name(p))
-}
-
-/// A design of the pruning unit alone (its own top), for verification and synthesis.
-pub fn generate_prune_unit(config: &Config) -> Result<Design> {
-    let p = config.params();
-    anyhow::ensure!(p.sparse.is_some(), "{}: the pruning unit comes with sparse_1d arrays", config.name);
-    let tera = engine()?;
-    let name = prune_unit_name(&p);
-    let text = prune_unit(&tera, &header(config, &p), &p)?;
-    Ok(Design { top: name.clone(), files: vec![(format!("{name}.v"), text)] })
 }
 
 /// `<name>_mac_unit.v`, the multiply-accumulate every MAC PE and sparse PE row lane instantiates.
