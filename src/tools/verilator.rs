@@ -230,3 +230,37 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
     }
     Ok(Testbench { exe, dir, hash, cached: false, wave: src.wave })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(wave: WaveFormat) -> TestbenchSources<'static> {
+        TestbenchSources {
+            name: "t",
+            top: "t",
+            verilog: vec![("t.v", "module t; endmodule\n")],
+            tb_cpp: "int main() {}\n",
+            support: vec![],
+            wave,
+        }
+    }
+
+    #[test]
+    fn each_waveform_format_is_its_own_build() {
+        let (vcd, fst) = (sources(WaveFormat::Vcd), sources(WaveFormat::Fst));
+        assert_ne!(build_hash(&vcd, "v"), build_hash(&fst, "v"));
+        assert!(build_args("t", WaveFormat::Fst).contains(&"--trace-fst".to_string()));
+        assert!(!build_args("t", WaveFormat::Vcd).contains(&"--trace-fst".to_string()));
+    }
+
+    #[test]
+    fn the_extension_picks_the_format() {
+        assert_eq!(WaveFormat::of_path(Path::new("a/x.vcd")).unwrap(), WaveFormat::Vcd);
+        assert_eq!(WaveFormat::of_path(Path::new("x.FST")).unwrap(), WaveFormat::Fst);
+        for bad in ["x.ghw", "x", "fst"] {
+            let e = WaveFormat::of_path(Path::new(bad)).unwrap_err().to_string();
+            assert!(e.contains("must end in .vcd or .fst"), "{e}");
+        }
+    }
+}
