@@ -9,7 +9,7 @@
 //!    one tile of rows, each further tile of M repeats the same folds, so the per-layer ratio holds for
 //!    any M that is a multiple of 8 (up to the few edges of pipeline fill at the very start and end).
 //!    Next to the measured speedup: the ideal per-group speedup of the kneading statistics
-//!    (weights / kneaded words) and two bounds that explain the gap (see `Bounds`).
+//!    (weights / kneaded words) and two bounds that explain the gap (`accelc::model::sac_array::SacBounds`).
 //! 2. A sample of layers run model vs Verilator RTL on a tile (real weights, K cut to a few groups, one N
 //!    tile), one SAC preset at 8 and one at 16 bits: outputs and cycle counts must match exactly; any
 //!    mismatch ends the bench with a non-zero exit.
@@ -24,12 +24,12 @@
 
 use accelc::config::{Config, Params};
 use accelc::interface::Interface;
-use accelc::knead::{knead_matrix, Encoding, KneadParams, KneadStats, KneadedMatrix};
+use accelc::knead::{knead_matrix, Encoding, KneadParams, KneadStats};
+use accelc::model::sac_array::{sac_bounds, SacBounds};
 use accelc::model::{run_gemm, GemmRun, Matrix};
 use accelc::rng::SplitMix64;
 use accelc::rtl::{generate, Design};
-use accelc::verify::compare::compare;
-use accelc::verify::format::{stimulus_text, Trace};
+use accelc::verify::check_run;
 use accelc::verify::harness::{self, Limits};
 use accelc::workload::{quantized_b_matrix, Layer, Op, WeightStore};
 use anyhow::{bail, ensure, Context, Result};
@@ -135,39 +135,6 @@ fn random_acts(m: usize, k: usize, bits: u32, rng: &mut SplitMix64) -> Matrix {
 // Cycles
 // ------------------------------------------------------------------------------------------------
 
-/// Lower bounds on SAC cycles from the kneaded weights alone, both counting an all-zero group as the one
-/// empty beat the array spends on it (pipeline fill and readout come on top in the model).
-/// `lockstep` (act_buffer_groups = 1): per fold, per group, the slowest column's beats. `column` (any
-/// ring): the busiest physical array column's beats over all folds; a deeper ring lets columns run
-/// further ahead of each other (also across folds), so cycles approach this bound as the ring grows.
-/// `zero_group_beats`: the beats spent on all-zero groups (0 in the per-group ideal, 1 each here).
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-struct Bounds {
-    lockstep: u64,
-    column: u64,
-    zero_group_beats: u64,
-}
-
-fn bounds(m: &KneadedMatrix) -> Bounds {
-    let beats = |c: usize, g: usize| m.columns[c].groups[g].words.len().max(1) as u64;
-    let groups = m.groups_per_column();
-    let mut b = Bounds::default();
-    let mut per_col = [0u64; COLS];
-    for n0 in (0..m.n).step_by(COLS) {
-        let cols = n0..(n0 + COLS).min(m.n);
-        for (c, col) in per_col.iter_mut().enumerate() {
-            // A partial tile's idle columns stream one empty beat per group.
-            *col +=
-                if n0 + c < m.n { (0..groups).map(|g| beats(n0 + c, g)).sum::<u64>() } else { groups as u64 };
-        }
-        b.lockstep += (0..groups).map(|g| cols.clone().map(|c| beats(c, g)).max().unwrap_or(0)).sum::<u64>();
-    }
-    b.column = per_col.into_iter().max().unwrap_or(0);
-    b.zero_group_beats =
-        m.columns.iter().flat_map(|c| &c.groups).filter(|g| g.words.is_empty()).count() as u64;
-    b
-}
-
 #[derive(Debug, Clone, Serialize)]
 struct Row {
     net: String,
@@ -189,7 +156,7 @@ struct Row {
     zero_groups: u64,
     groups: u64,
     ideal_speedup: f64,
-    bounds: Bounds,
+    bounds: SacBounds,
 }
 
 /// Sums of rows (one network, one kind of layer, one configuration).
@@ -207,7 +174,7 @@ struct Total {
     weights: u64,
     words: u64,
     ideal_speedup: f64,
-    bounds: Bounds,
+    bounds: SacBounds,
     /// weights / (words + one beat per all-zero group): the per-group ideal with the array's empty beats.
     beat_ideal_speedup: f64,
     /// MAC cycles / the column bound: about the best a SAC with an unlimited ring could reach here.
@@ -254,7 +221,7 @@ fn measure_layer(net: &str, l: &Layer, bits: u32, rng: &mut SplitMix64, rows: &m
                 zero_groups: stats.zero_groups,
                 groups: stats.groups,
                 ideal_speedup: stats.ideal_speedup().unwrap_or(f64::NAN),
-                bounds: bounds(&km),
+                bounds: sac_bounds(&km, COLS),
             });
         }
     }
@@ -273,11 +240,7 @@ fn totals(rows: &[Row]) -> Vec<Total> {
             let sac: Vec<u64> = (0..RINGS.len()).map(|i| rs.iter().map(|r| r.sac_cycles[i]).sum()).collect();
             let weights: u64 = rs.iter().map(|r| r.weights).sum();
             let words: u64 = rs.iter().map(|r| r.words).sum();
-            let bounds = Bounds {
-                lockstep: rs.iter().map(|r| r.bounds.lockstep).sum(),
-                column: rs.iter().map(|r| r.bounds.column).sum(),
-                zero_group_beats: rs.iter().map(|r| r.bounds.zero_group_beats).sum(),
-            };
+            let bounds: SacBounds = rs.iter().map(|r| r.bounds).sum();
             Total {
                 net,
                 kind,
@@ -403,31 +366,14 @@ struct RtlCheck {
     equal: bool,
 }
 
-/// Runs `run` (the model's) through Verilator; returns the RTL trace. Errors on any difference.
-fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path, tag: &str) -> Result<Trace> {
+/// Runs `run` (the model's) through Verilator; returns the RTL's cycles. Errors on any difference.
+fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path, tag: &str) -> Result<u64> {
     let iface = Interface::of(p);
     let (tb, _) = harness::build(p, design, &iface, &PathBuf::from("rtl_out/.build"))?;
-    std::fs::create_dir_all(work)?;
-    let stim = work.join(format!("sac-{tag}-stimulus.txt"));
-    std::fs::write(&stim, stimulus_text(&iface, run))?;
-    let result = work.join(format!("sac-{tag}-got.txt"));
-    let out = harness::run(&tb, &iface, &stim, &result, Limits::for_run(p, run.cycles), None)?;
-    let trace = out.trace.with_context(|| format!("{tag}: testbench failed"))?;
-    let expected = Trace::expected(&iface, run);
-    let mismatches = compare(&iface, &expected, &trace);
-    ensure!(
-        mismatches.is_empty(),
-        "{tag}: RTL differs from the model ({} mismatches): {:?}",
-        mismatches.len(),
-        &mismatches[..mismatches.len().min(5)]
-    );
-    ensure!(
-        trace.cycles() == run.cycles,
-        "{tag}: RTL cycles {} != model cycles {}",
-        trace.cycles(),
-        run.cycles
-    );
-    Ok(trace)
+    let checked =
+        check_run(&tb, &iface, run, Limits::for_run(p, run.cycles), &work.join(format!("sac-{tag}")), None)?;
+    checked.ensure_passed(tag)?;
+    Ok(checked.cycles_rtl())
 }
 
 fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<RtlCheck>> {
@@ -455,7 +401,7 @@ fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<Rt
             let a = random_acts(M, k, bits, &mut rng);
             let run = run_gemm(&p, &a, &b);
             let tag = format!("{}-{}", p.name, name.replace('.', "_"));
-            let trace = rtl_run(&p, &design, &run, work, &tag)?;
+            let rtl_cycles = rtl_run(&p, &design, &run, work, &tag)?;
             println!(
                 "{:<22} {:<12} {:<14} {:>9} {:>13} {:>11} {:>8}   RTL cycles = model cycles",
                 p.name,
@@ -463,7 +409,7 @@ fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<Rt
                 name,
                 format!("{M}x{k}x{n}"),
                 run.cycles,
-                trace.cycles(),
+                rtl_cycles,
                 run.outputs.len()
             );
             out.push(RtlCheck {
@@ -474,7 +420,7 @@ fn rtl_checks(layers: &BTreeMap<&str, Vec<Layer>>, work: &Path) -> Result<Vec<Rt
                 k,
                 n,
                 model_cycles: run.cycles,
-                rtl_cycles: trace.cycles(),
+                rtl_cycles,
                 outputs: run.outputs.len(),
                 equal: true,
             });
@@ -802,7 +748,7 @@ fn csv(rows: &[Row], totals: &[Total]) -> String {
                 w: u64,
                 wd: u64,
                 id: f64,
-                b: &Bounds| {
+                b: &SacBounds| {
         s.push_str(&head);
         s.push_str(&format!(",{mac}"));
         sac.iter().for_each(|c| s.push_str(&format!(",{c}")));

@@ -8,10 +8,9 @@ use accelc::interface::Interface;
 use accelc::model::{run_gemm, GemmRun, Matrix};
 use accelc::rng::SplitMix64;
 use accelc::rtl::{generate, Design};
-use accelc::verify::compare::compare;
-use accelc::verify::format::{stimulus_text, Trace};
+use accelc::verify::check_run;
 use accelc::verify::harness::{self, Limits};
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -70,27 +69,14 @@ fn generation_times() -> Result<()> {
     Ok(())
 }
 
-/// Runs one GEMM in Verilator; returns the RTL trace and the wall time of the simulation alone.
-fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path) -> Result<(Trace, Duration)> {
+/// Runs one GEMM in Verilator against the model; returns the RTL's cycles and the wall time of the
+/// simulation alone. Errors on any difference.
+fn rtl_run(p: &Params, design: &Design, run: &GemmRun, work: &Path) -> Result<(u64, Duration)> {
     let iface = Interface::of(p);
     let (tb, _) = harness::build(p, design, &iface, &PathBuf::from("rtl_out/.build"))?;
-    std::fs::create_dir_all(work)?;
-    let stim = work.join(format!("{}-stimulus.txt", p.name));
-    std::fs::write(&stim, stimulus_text(&iface, run))?;
-    let result = work.join(format!("{}-got.txt", p.name));
-    let start = Instant::now();
-    let out = harness::run(&tb, &iface, &stim, &result, Limits::for_run(p, run.cycles), None)?;
-    let elapsed = start.elapsed();
-    let trace = out.trace?;
-    let expected = Trace::expected(&iface, run);
-    let mismatches = compare(&iface, &expected, &trace);
-    ensure!(
-        mismatches.is_empty(),
-        "{}: RTL differs from the model: {:?}",
-        p.name,
-        &mismatches[..mismatches.len().min(5)]
-    );
-    Ok((trace, elapsed))
+    let checked = check_run(&tb, &iface, run, Limits::for_run(p, run.cycles), &work.join(&p.name), None)?;
+    checked.ensure_passed(&p.name)?;
+    Ok((checked.cycles_rtl(), checked.sim_time))
 }
 
 fn model_vs_verilator(work: &Path) -> Result<()> {
@@ -106,9 +92,9 @@ fn model_vs_verilator(work: &Path) -> Result<()> {
     let run = run.expect("ran");
     let design = generate(&cfg)?;
     rtl_run(&p, &design, &run, work)?; // builds (or reuses) the testbench; the timed run follows
-    let (trace, t_rtl) = rtl_run(&p, &design, &run, work)?;
+    let (rtl_cycles, t_rtl) = rtl_run(&p, &design, &run, work)?;
     let model_rate = run.cycles as f64 / t_model.as_secs_f64();
-    let rtl_rate = trace.cycles() as f64 / t_rtl.as_secs_f64();
+    let rtl_rate = rtl_cycles as f64 / t_rtl.as_secs_f64();
     println!("{:>22} {:>10} {:>12} {:>16}", "", "cycles", "wall ms", "cycles/s");
     println!(
         "{:>22} {:>10} {:>12.1} {:>16.0}",
@@ -120,7 +106,7 @@ fn model_vs_verilator(work: &Path) -> Result<()> {
     println!(
         "{:>22} {:>10} {:>12.1} {:>16.0}",
         "Verilator (whole run)",
-        trace.cycles(),
+        rtl_cycles,
         t_rtl.as_secs_f64() * 1e3,
         rtl_rate
     );
@@ -142,7 +128,7 @@ fn scale_sim_comparison(work: &Path) -> Result<()> {
         let cfg = config(r, c, flow, depth);
         let p = cfg.params();
         let run = run_gemm(&p, &a, &b);
-        let (trace, _) = rtl_run(&p, &generate(&cfg)?, &run, work)?;
+        let (rtl_cycles, _) = rtl_run(&p, &generate(&cfg)?, &run, work)?;
         let (folds, formula) = if flow == "output" {
             let folds = m.div_ceil(r) * n.div_ceil(c);
             (folds, folds * (r + c + k - 2) - 1)
@@ -156,7 +142,7 @@ fn scale_sim_comparison(work: &Path) -> Result<()> {
             if flow == "output" { "OS" } else { "WS" },
             run.folds,
             run.cycles,
-            trace.cycles(),
+            rtl_cycles,
             formula,
             run.cycles as f64 / formula as f64,
             run.utilization(&p, (m * n * k) as u64)

@@ -2,16 +2,26 @@
 //
 // A generated tb_top.cpp defines a `Dut` adapter (which ports make up each channel) and calls
 // accelc::run<Dut>(argc, argv). Everything else lives here: reading the stimulus, reset, the
-// clocking loop, recording taken beats and output beats, the cycle limit, and the VCD trace.
+// clocking loop, recording taken beats and output beats, the cycle limit, and the waveform.
 // File formats and edge numbering: src/verify/format.rs and src/model/mod.rs.
 //
 // Plusargs: +stim=FILE (required) +result=FILE (required) +limit=EDGES (required)
 //           +extra=EDGES (edges to keep watching after the last expected output, default 8)
-//           +trace=FILE (write a VCD)
+//           +trace=FILE (write a waveform: FST when Verilator built with --trace-fst, else VCD)
 #pragma once
 
 #include <verilated.h>
+#if VM_TRACE_FST
+#include <verilated_fst_c.h>
+namespace accelc {
+using WaveFile = VerilatedFstC;
+}
+#else
 #include <verilated_vcd_c.h>
+namespace accelc {
+using WaveFile = VerilatedVcdC;
+}
+#endif
 
 #include <cstdint>
 #include <cstdio>
@@ -172,7 +182,7 @@ int run(int argc, char** argv) {
     const std::string extra_s = plusarg(ctx.get(), "extra");
     const std::string trace_path = plusarg(ctx.get(), "trace");
     if (stim_path.empty() || result_path.empty() || limit_s.empty()) {
-        std::fprintf(stderr, "usage: %s +stim=FILE +result=FILE +limit=EDGES [+extra=EDGES] [+trace=FILE.vcd]\n",
+        std::fprintf(stderr, "usage: %s +stim=FILE +result=FILE +limit=EDGES [+extra=EDGES] [+trace=FILE.vcd|FILE.fst]\n",
                      argv[0]);
         return 2;
     }
@@ -194,18 +204,18 @@ int run(int argc, char** argv) {
     out << "# accelc trace v1 (format: src/verify/format.rs)\n";
 
     Dut dut(ctx.get());
-    std::unique_ptr<VerilatedVcdC> vcd;
+    std::unique_ptr<WaveFile> wave;
     if (!trace_path.empty()) {
         ctx->traceEverOn(true);
-        vcd.reset(new VerilatedVcdC);
-        dut.top->trace(vcd.get(), 99);
-        vcd->open(trace_path.c_str());
+        wave.reset(new WaveFile);
+        dut.top->trace(wave.get(), 99);
+        wave->open(trace_path.c_str());
     }
     uint64_t time = 0;
     auto step = [&](int clk) {
         dut.clk(clk);
         dut.top->eval();
-        if (vcd) vcd->dump(time);
+        if (wave) wave->dump(time);
         time += 5;
     };
 
@@ -260,7 +270,7 @@ int run(int argc, char** argv) {
     }
     step(0);
     out << "end " << status << ' ' << edge << '\n';
-    if (vcd) vcd->close();
+    if (wave) wave->close();
     dut.top->final();
     std::printf("tb: %s after %llu edges, %llu outputs (%llu expected)\n", status,
                 static_cast<unsigned long long>(edge), static_cast<unsigned long long>(outputs),

@@ -2,18 +2,15 @@
 //! `cycles`). Errors and exit codes are in [`crate::error`].
 
 use crate::config::Config;
+use crate::error::BadInput;
 use crate::rtl::default_out_dir;
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-// src/verify still names these through `cli`; the re-export keeps it building until it moves to
-// `crate::error` and `Config::load` (kept out of this refactor: src/verify is being reworked).
-pub use crate::error::BadInput;
-
 /// Loads a config; its errors keep their type so the exit code is 2.
-pub fn load_config(path: &Path) -> Result<Config> {
+fn load_config(path: &Path) -> Result<Config> {
     Ok(Config::load(path)?)
 }
 

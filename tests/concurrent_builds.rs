@@ -54,7 +54,7 @@ fn threads_building_one_testbench_at_once_all_get_it() {
     let expected = [format!(".mac_os_2x2_i8-{hash}.lock"), format!("mac_os_2x2_i8-{hash}")];
     assert_eq!(names, expected, "build root holds {names:?}");
     // The build is usable: a verification run on it reuses it and passes.
-    let opts = accelc::verify::VerifyOptions { out_root, keep: false, progress: false };
+    let opts = accelc::verify::VerifyOptions { out_root, keep: false, progress: false, wave_on_fail: false };
     let report = accelc::verify::verify_config_with(&config, 2, 1, &opts).unwrap();
     assert!(report.passed(), "{}", report.sentinel());
 }

@@ -1,6 +1,6 @@
 //! End to end: generated RTL through Verilator against the model, and planted faults that the
 //! verifier must catch (a wrong operator in the MAC unit, outputs one edge late), with the failure
-//! folder they leave and its replay. Builds are cached under target/tmp/verify (by content hash).
+//! folder they leave (its waveform with `wave_on_fail`) and its replay. Builds are cached under target/tmp/verify (by content hash).
 
 mod common;
 use accelc::config::Config;
@@ -49,7 +49,8 @@ fn a_wrong_operator_in_the_mac_unit_fails_with_a_replayable_failure_folder() {
     let config = renamed("mac_os_2x2_i8", "fault_minus_os_2x2");
     let mut design = accelc::rtl::generate(&config).unwrap();
     plant_minus_in_mac(&mut design);
-    let report = verify::verify_design(&config, &design, Origin::Given, 6, 1, &verify_options()).unwrap();
+    let opts = verify::VerifyOptions { wave_on_fail: true, ..verify_options() };
+    let report = verify::verify_design(&config, &design, Origin::Given, 6, 1, &opts).unwrap();
     let sentinel = report.sentinel();
     assert!(!report.passed(), "{sentinel}");
     assert!(sentinel.starts_with("verify fault_minus_os_2x2: FAIL "), "{sentinel}");
@@ -69,17 +70,17 @@ fn a_wrong_operator_in_the_mac_unit_fails_with_a_replayable_failure_folder() {
         "stimulus.txt",
         "expected.txt",
         "got.txt",
-        "trace.vcd",
+        "wave.vcd",
     ] {
         assert!(dir.join(f).is_file(), "{} has {f}", dir.display());
     }
-    assert!(std::fs::read_to_string(dir.join("trace.vcd")).unwrap().contains("$enddefinitions"));
+    assert!(std::fs::read_to_string(dir.join("wave.vcd")).unwrap().contains("$enddefinitions"));
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(
         readme.contains(&format!("accelc replay {}", dir.display())) && readme.contains("out_data: lane")
     );
     // Replay runs the saved (faulty) Verilog of a given design and finds the same mismatches.
-    let replay = verify::replay(&dir, false, &verify_root()).unwrap();
+    let replay = verify::replay(&dir, false, &verify_root(), None).unwrap();
     assert_eq!(replay.mismatches, failed.mismatches);
 }
 
@@ -165,6 +166,7 @@ fn the_cli_ends_with_the_sentinel_line_and_replays_a_folder() {
     plant_minus_in_mac(&mut design);
     let report = verify::verify_design(&config, &design, Origin::Given, 3, 1, &verify_options()).unwrap();
     let dir = report.failed_cases().next().and_then(|c| c.failure_dir.clone()).expect("a failing case");
+    assert!(!dir.join("wave.vcd").exists(), "failure folders get a waveform only with --wave-on-fail");
     let out = Command::new(exe).arg("replay").arg(&dir).current_dir(verify_root()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));

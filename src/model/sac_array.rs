@@ -174,3 +174,56 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
     inputs.extend(w_chans);
     GemmRun { c: c_out, inputs, outputs, folds, cycles: 0 }
 }
+
+/// Lower bounds on a SAC array's cycles from its kneaded weights alone (pipeline fill and readout come
+/// on top in the model), both counting an all-zero group as the one empty beat the array spends on it.
+/// `benches/sac.rs` reports them next to the measured cycles to explain the gap to the ideal speedup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SacBounds {
+    /// `act_buffer_groups = 1`: per fold, per group, the slowest column's beats, summed.
+    pub lockstep: u64,
+    /// Any ring: the busiest physical array column's beats over all folds (a partial tile's idle
+    /// columns stream one empty beat per group). A deeper ring lets columns run further ahead of each
+    /// other, also across folds, so cycles approach this bound as the ring grows.
+    pub column: u64,
+    /// The beats spent on all-zero groups (0 in the per-group ideal, 1 each here).
+    pub zero_group_beats: u64,
+}
+
+impl std::ops::Add for SacBounds {
+    type Output = SacBounds;
+    fn add(self, o: SacBounds) -> SacBounds {
+        SacBounds {
+            lockstep: self.lockstep + o.lockstep,
+            column: self.column + o.column,
+            zero_group_beats: self.zero_group_beats + o.zero_group_beats,
+        }
+    }
+}
+
+impl std::iter::Sum for SacBounds {
+    fn sum<I: Iterator<Item = SacBounds>>(iter: I) -> SacBounds {
+        iter.fold(SacBounds::default(), |a, b| a + b)
+    }
+}
+
+/// [`SacBounds`] of the kneaded weights `m` (K x N) on an array of `cols` columns, for one tile of
+/// rows (M <= rows; every further tile of M repeats the same folds).
+pub fn sac_bounds(m: &crate::knead::KneadedMatrix, cols: usize) -> SacBounds {
+    let beats = |c: usize, g: usize| m.columns[c].groups[g].words.len().max(1) as u64;
+    let groups = m.groups_per_column();
+    let mut b = SacBounds::default();
+    let mut per_col = vec![0u64; cols];
+    for n0 in (0..m.n).step_by(cols) {
+        let tile = n0..(n0 + cols).min(m.n);
+        for (c, col) in per_col.iter_mut().enumerate() {
+            *col +=
+                if n0 + c < m.n { (0..groups).map(|g| beats(n0 + c, g)).sum::<u64>() } else { groups as u64 };
+        }
+        b.lockstep += (0..groups).map(|g| tile.clone().map(|c| beats(c, g)).max().unwrap_or(0)).sum::<u64>();
+    }
+    b.column = per_col.into_iter().max().unwrap_or(0);
+    b.zero_group_beats =
+        m.columns.iter().flat_map(|c| &c.groups).filter(|g| g.words.is_empty()).count() as u64;
+    b
+}

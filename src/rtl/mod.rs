@@ -4,10 +4,13 @@
 
 mod fusesoc;
 mod manifest;
+pub mod prune_unit;
 mod sac;
 mod sparse;
 mod top;
 pub mod verilog;
+
+pub use prune_unit::{generate_prune_unit, prune_unit_name};
 
 use crate::config::{Config, Dataflow, Params};
 use crate::ir;
@@ -169,7 +172,7 @@ pub fn generate(config: &Config) -> Result<Design> {
             mac_unit_file(&tera, &header, &p)?,
             (file(&pe.name), sparse::render_row(&tera, &header, &p, sp, &pe)?),
             (file(names.top()), sparse::render_top(&tera, &header, &p, sp, &ir)?),
-            (file(&names.prune_unit()), prune_unit(&tera, &header, &p)?),
+            prune_unit::file(&tera, &header, &p)?,
         ],
         (Some(sac), None) => vec![
             (file(&pe.name), sac::render_unit(&tera, &header, &p, sac, &pe)?),
@@ -207,26 +210,6 @@ fn describe(p: &Params) -> String {
             format!("{}x{} MAC array, {dataflow}, {bits}", p.rows, p.cols)
         }
     }
-}
-
-/// The gradient pruning unit that comes with a sparse row array (not instantiated by its top: it sits
-/// between the backward pass's output and the stream encoder).
-pub fn prune_unit_name(p: &Params) -> String {
-    ir::ModuleNames::of(p).prune_unit()
-}
-
-fn prune_unit(tera: &tera::Tera, header: &str, p: &Params) -> Result<String> {
-    sparse::render_prune_unit(tera, header, p.act_bits, crate::sparse::DEFAULT_DRAW_BITS, &prune_unit_name(p))
-}
-
-/// A design of the pruning unit alone (its own top), for verification and synthesis.
-pub fn generate_prune_unit(config: &Config) -> Result<Design> {
-    let p = config.params();
-    anyhow::ensure!(p.sparse.is_some(), "{}: the pruning unit comes with sparse_1d arrays", config.name);
-    let tera = engine()?;
-    let name = prune_unit_name(&p);
-    let text = prune_unit(&tera, &header(config, &p), &p)?;
-    Ok(Design { top: name.clone(), files: vec![(ir::ModuleNames::file(&name), text)] })
 }
 
 /// `<name>_mac_unit.v`, the multiply-accumulate every MAC PE and sparse PE row lane instantiates.

@@ -250,7 +250,7 @@ struct TopView {
 }
 
 /// `signal` (of `from` bits, unsigned) zero-extended to `to` bits.
-fn zext(signal: &str, from: u32, to: u32) -> String {
+pub(super) fn zext(signal: &str, from: u32, to: u32) -> String {
     if to == from {
         signal.to_string()
     } else {
@@ -354,68 +354,4 @@ pub fn render_top(
         out_concat: concat_high_to_low(p.rows, |r| format!("{}_ro_value", names::sparse_row(r))),
     };
     super::render(tera, "sparse_top.v.tera", &view)
-}
-
-#[derive(Serialize)]
-struct Step {
-    name: String,
-    prev: String,
-}
-
-#[derive(Serialize)]
-struct PruneView {
-    header: String,
-    module: String,
-    bits: u32,
-    draw_bits: u32,
-    lfsr_bits: u32,
-    lfsr_msb: u32,
-    mask: String,
-    tau_msb: u32,
-    tau_max: i64,
-    g_msb: u32,
-    g_zero: String,
-    draw_msb: u32,
-    steps: Vec<Step>,
-    last_step: String,
-    cmp_msb: u32,
-    draw_ext: String,
-    tau_cmp: String,
-    mag_shifted: String,
-}
-
-/// The gradient pruning unit: `bits`-bit gradients, `draw_bits` draws from the 32-bit LFSR.
-pub fn render_prune_unit(
-    tera: &tera::Tera,
-    header: &str,
-    bits: u32,
-    draw_bits: u32,
-    module: &str,
-) -> Result<String> {
-    let lfsr_bits = 32;
-    let mask = crate::sparse::Lfsr::new32(1).expect("seed 1 is legal").mask();
-    let cmp = draw_bits + bits;
-    let view = PruneView {
-        header: header.into(),
-        module: module.into(),
-        bits,
-        draw_bits,
-        lfsr_bits,
-        lfsr_msb: lfsr_bits - 1,
-        mask: format!("{lfsr_bits}'h{mask:08x}"),
-        tau_msb: bits - 2,
-        tau_max: crate::sparse::qmax(bits),
-        g_msb: bits - 1,
-        g_zero: lit(bits, 0),
-        draw_msb: draw_bits - 1,
-        steps: (1..=draw_bits)
-            .map(|i| Step { name: format!("step{i}"), prev: format!("step{}", i - 1) })
-            .collect(),
-        last_step: format!("step{draw_bits}"),
-        cmp_msb: cmp - 1,
-        draw_ext: zext("draw", draw_bits, cmp),
-        tau_cmp: zext("tau", bits - 1, cmp),
-        mag_shifted: format!("{{magnitude, {}}}", lit(draw_bits, 0)),
-    };
-    super::render(tera, "prune_unit.v.tera", &view)
 }

@@ -120,8 +120,6 @@
 //! [`dist`] (Laplace and Gaussian samples from the LFSR, for tests and benchmarks) is not part of the
 //! hardware contract.
 
-// The row array's model lives with the other models; src/verify still names it here.
-pub use crate::model::sparse_array as array;
 pub mod conv1d;
 pub mod conv2d;
 pub mod dist;

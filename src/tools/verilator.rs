@@ -55,6 +55,43 @@ pub fn lint(dir: &Path, files: &[String], top: &str) -> Result<Vec<String>> {
     Ok(lines)
 }
 
+/// The waveform format a testbench build can dump: Verilator compiles in one tracer per build
+/// (`--trace` gives VCD, `--trace-fst` FST), so each format is its own build (its flags are hashed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaveFormat {
+    /// Value change dump (text; every waveform viewer reads it).
+    #[default]
+    Vcd,
+    /// GTKWave's compressed binary format (GTKWave and Surfer read it; much smaller than VCD).
+    Fst,
+}
+
+impl WaveFormat {
+    /// The format a waveform file's extension names: `.vcd` or `.fst`.
+    pub fn of_path(path: &Path) -> Result<WaveFormat> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("vcd") => Ok(WaveFormat::Vcd),
+            Some("fst") => Ok(WaveFormat::Fst),
+            _ => bail!("{}: a waveform file must end in .vcd or .fst", path.display()),
+        }
+    }
+
+    /// The Verilator flag that compiles this tracer in.
+    pub fn flag(self) -> &'static str {
+        match self {
+            WaveFormat::Vcd => "--trace",
+            WaveFormat::Fst => "--trace-fst",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            WaveFormat::Vcd => "vcd",
+            WaveFormat::Fst => "fst",
+        }
+    }
+}
+
 /// Everything one testbench build is made of.
 #[derive(Debug, Clone)]
 pub struct TestbenchSources<'a> {
@@ -68,19 +105,21 @@ pub struct TestbenchSources<'a> {
     pub tb_cpp: &'a str,
     /// (file name, text) of the shared C++ support it includes (sim/).
     pub support: Vec<(&'a str, &'a str)>,
+    /// The waveform format the build can dump.
+    pub wave: WaveFormat,
 }
 
 /// The C++ class prefix of every build: the testbench includes `Vdut.h`.
 pub const CLASS: &str = "Vdut";
 const EXE: &str = "accelc_tb";
 
-fn build_args(top: &str) -> Vec<String> {
+fn build_args(top: &str, wave: WaveFormat) -> Vec<String> {
     [
         "--cc",
         "--exe",
         "--build",
         "-O2",
-        "--trace",
+        wave.flag(),
         "-j",
         "2",
         "-Wno-fatal",
@@ -109,6 +148,8 @@ pub struct Testbench {
     pub hash: String,
     /// True when an earlier build was reused.
     pub cached: bool,
+    /// The waveform format it dumps (`+trace=FILE`).
+    pub wave: WaveFormat,
 }
 
 /// The hash that names a build of `src`.
@@ -120,7 +161,7 @@ pub fn build_hash(src: &TestbenchSources, verilator_version: &str) -> String {
         h.update(bytes);
     };
     part("verilator", verilator_version.as_bytes());
-    part("args", build_args(src.top).join(" ").as_bytes());
+    part("args", build_args(src.top, src.wave).join(" ").as_bytes());
     for (name, text) in &src.verilog {
         part("v-name", name.as_bytes());
         part("v-text", text.as_bytes());
@@ -134,8 +175,8 @@ pub fn build_hash(src: &TestbenchSources, verilator_version: &str) -> String {
 }
 
 /// Builds (or reuses) the testbench for `src` under `root` (e.g. `rtl_out/.build`): runs
-/// `verilator --cc --exe --build -O2 --trace -j 2` on the Verilog and `tb_top.cpp`, and returns the
-/// executable. The build log is kept as `build.log` in the build folder.
+/// `verilator --cc --exe --build -O2 --trace -j 2` (`--trace-fst` for an FST build) on the Verilog and
+/// `tb_top.cpp`, and returns the executable. The build log is kept as `build.log` in the build folder.
 pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench> {
     let exe_tool = find()?;
     let ver = version()?;
@@ -143,7 +184,7 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
     let dir = root.join(format!("{}-{hash}", src.name));
     let exe = dir.join("obj_dir").join(EXE);
     if exe.is_file() {
-        return Ok(Testbench { exe, dir, hash, cached: true });
+        return Ok(Testbench { exe, dir, hash, cached: true, wave: src.wave });
     }
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
     // One builder per hash: the others wait here, then find the finished build.
@@ -152,7 +193,7 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
         std::fs::File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
     lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
     if exe.is_file() {
-        return Ok(Testbench { exe, dir, hash, cached: true });
+        return Ok(Testbench { exe, dir, hash, cached: true, wave: src.wave });
     }
     let tmp = root.join(format!(".{}-{hash}.tmp{}", src.name, crate::fsutil::unique_suffix()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -166,13 +207,13 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
     write("tb_top.cpp", src.tb_cpp)?;
     let mut cmd = Command::new(&exe_tool);
     cmd.current_dir(&tmp)
-        .args(build_args(src.top))
+        .args(build_args(src.top, src.wave))
         .args(src.verilog.iter().map(|(n, _)| *n))
         .arg("tb_top.cpp");
     let out = cmd.output().with_context(|| format!("running verilator in {}", tmp.display()))?;
     let log = format!(
         "$ verilator {}\n{}{}",
-        build_args(src.top).join(" "),
+        build_args(src.top, src.wave).join(" "),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -197,5 +238,39 @@ pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench>
             bail!("could not move the build into {}", dir.display());
         }
     }
-    Ok(Testbench { exe, dir, hash, cached: false })
+    Ok(Testbench { exe, dir, hash, cached: false, wave: src.wave })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(wave: WaveFormat) -> TestbenchSources<'static> {
+        TestbenchSources {
+            name: "t",
+            top: "t",
+            verilog: vec![("t.v", "module t; endmodule\n")],
+            tb_cpp: "int main() {}\n",
+            support: vec![],
+            wave,
+        }
+    }
+
+    #[test]
+    fn each_waveform_format_is_its_own_build() {
+        let (vcd, fst) = (sources(WaveFormat::Vcd), sources(WaveFormat::Fst));
+        assert_ne!(build_hash(&vcd, "v"), build_hash(&fst, "v"));
+        assert!(build_args("t", WaveFormat::Fst).contains(&"--trace-fst".to_string()));
+        assert!(!build_args("t", WaveFormat::Vcd).contains(&"--trace-fst".to_string()));
+    }
+
+    #[test]
+    fn the_extension_picks_the_format() {
+        assert_eq!(WaveFormat::of_path(Path::new("a/x.vcd")).unwrap(), WaveFormat::Vcd);
+        assert_eq!(WaveFormat::of_path(Path::new("x.FST")).unwrap(), WaveFormat::Fst);
+        for bad in ["x.ghw", "x", "fst"] {
+            let e = WaveFormat::of_path(Path::new(bad)).unwrap_err().to_string();
+            assert!(e.contains("must end in .vcd or .fst"), "{e}");
+        }
+    }
 }

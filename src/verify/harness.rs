@@ -5,7 +5,7 @@ use super::format::Trace;
 use crate::config::Params;
 use crate::interface::Interface;
 use crate::rtl::Design;
-use crate::tools::verilator::{self, Testbench, TestbenchSources};
+use crate::tools::verilator::{self, Testbench, TestbenchSources, WaveFormat};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -104,12 +104,23 @@ pub fn verilog_sources(design: &Design) -> Vec<(&str, &str)> {
     design.files.iter().filter(|(n, _)| n.ends_with(".v")).map(|(n, t)| (n.as_str(), t.as_str())).collect()
 }
 
-/// Builds (or reuses) the testbench of `design` under `build_root`.
+/// Builds (or reuses) the testbench of `design` under `build_root` (its waveforms are VCD).
 pub fn build(
     p: &Params,
     design: &Design,
     iface: &Interface,
     build_root: &Path,
+) -> Result<(Testbench, String)> {
+    build_with_wave(p, design, iface, build_root, WaveFormat::Vcd)
+}
+
+/// [`build`] for a testbench that dumps `wave` waveforms (each format is its own cached build).
+pub fn build_with_wave(
+    p: &Params,
+    design: &Design,
+    iface: &Interface,
+    build_root: &Path,
+    wave: WaveFormat,
 ) -> Result<(Testbench, String)> {
     let tb_cpp = render_tb(p, &design.top, iface)?;
     let src = TestbenchSources {
@@ -118,6 +129,7 @@ pub fn build(
         verilog: verilog_sources(design),
         tb_cpp: &tb_cpp,
         support: SUPPORT.to_vec(),
+        wave,
     };
     anyhow::ensure!(!src.verilog.is_empty(), "design {} has no Verilog files", design.top);
     let tb = verilator::build_testbench(build_root, &src)?;
@@ -147,16 +159,26 @@ pub struct RunOutput {
     pub log: String,
 }
 
-/// Runs the built testbench on `stimulus` (a file), writing its trace to `result` (and a VCD to
-/// `vcd` when given).
+/// Runs the built testbench on `stimulus` (a file), writing its trace to `result` (and a waveform to
+/// `wave` when given: its extension must name the format the testbench was built for).
 pub fn run(
     tb: &Testbench,
     iface: &Interface,
     stimulus: &Path,
     result: &Path,
     limits: Limits,
-    vcd: Option<&Path>,
+    wave: Option<&Path>,
 ) -> Result<RunOutput> {
+    if let Some(w) = wave {
+        let format = WaveFormat::of_path(w)?;
+        anyhow::ensure!(
+            format == tb.wave,
+            "{}: this testbench dumps .{} waveforms (build it with harness::build_with_wave)",
+            w.display(),
+            tb.wave.extension()
+        );
+        let _ = std::fs::remove_file(w);
+    }
     let _ = std::fs::remove_file(result);
     let abs = |p: &Path| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()) };
     let mut cmd = Command::new(&tb.exe);
@@ -164,8 +186,8 @@ pub fn run(
         .arg(format!("+result={}", abs(result).display()))
         .arg(format!("+limit={}", limits.limit))
         .arg(format!("+extra={}", limits.extra));
-    if let Some(v) = vcd {
-        cmd.arg(format!("+trace={}", abs(v).display()));
+    if let Some(w) = wave {
+        cmd.arg(format!("+trace={}", abs(w).display()));
     }
     let out = cmd.output().with_context(|| format!("running {}", tb.exe.display()))?;
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

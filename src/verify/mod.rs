@@ -4,45 +4,80 @@
 //! (`templates/tb_top.cpp.tera` + `sim/accelc_tb.h`) from the streaming interface, build it once
 //! (cached by a hash of everything that goes into it, `crate::tools::verilator`), then for each case
 //! from the seeded generator (`vectors`: GEMMs for MAC and SAC arrays; `sparse_vectors`: conv1d jobs for
-//! sparse row arrays, whose gradient pruning unit `prune` checks on its own testbench): run the model,
-//! write its input beats as the stimulus (`format`), run the testbench under a cycle limit, and compare
-//! every input beat's taken edge and every output beat's edge and bits, and the number of beats
-//! (`compare`). The run ends with one sentinel line:
+//! sparse row arrays, whose gradient pruning unit `prune_unit` checks on its own testbench): run the
+//! model, write its input beats as the stimulus (`format`), run the testbench under a cycle limit, and
+//! compare every input beat's taken edge and every output beat's edge and bits, and the number of
+//! beats (`compare`); `check::check_run` is that one path, for every caller. The run ends with one
+//! sentinel line:
 //!
 //! `verify <name>: PASS <N> cases, 0 mismatches, cycles model=<sum> rtl=<sum>`, or
 //! `verify <name>: FAIL <F> of <N> cases, <X> mismatches, cycles model=<sum> rtl=<sum>`.
 //!
-//! A failing case is written to `rtl_out/failures/<name>-seed<S>-case<I>/` (config, A and B as .npy,
-//! stimulus, expected and got traces, a VCD, the Verilog it ran, a README of what differed) and
-//! `accelc replay <dir>` runs it again.
+//! A failing case (of the array or of the pruning unit) is written to
+//! `rtl_out/failures/<top>-seed<S>-case<I>/` (config, operands, stimulus, expected and got traces, the
+//! Verilog it ran, `case.json`, a README of what differed; with `--wave-on-fail` also `wave.vcd`) and
+//! `accelc replay <dir> [--wave FILE.vcd|FILE.fst]` runs it again.
 
+pub mod check;
 pub mod compare;
 pub mod format;
 pub mod harness;
-pub mod prune;
-pub mod rng;
+pub mod prune_unit;
 pub mod sparse_vectors;
 pub mod vectors;
 
+pub use check::{check_run, Checked};
+
 use crate::config::{Config, Params};
 use crate::interface::Interface;
+use crate::model::prune_unit::{self as prune_model, PruneCase};
+use crate::model::sparse_array::{self, Feed, Job};
 use crate::model::{run_gemm, Matrix, Traced};
 use crate::rtl::Design;
-use crate::sparse::array::{self as sparse_array, Feed, Job};
-use crate::tools::verilator::Testbench;
+use crate::tools::verilator::{Testbench, WaveFormat};
 use anyhow::{Context, Result};
 use clap::Args;
-use format::Trace;
 use harness::Limits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// The operands of one case: a GEMM (MAC and SAC arrays) or conv1d jobs (sparse row arrays).
+/// The operands of one case: a GEMM (MAC and SAC arrays), conv1d jobs (sparse row arrays), or
+/// gradients for the pruning unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseData {
     Gemm { a: Matrix, b: Matrix },
     Jobs(Vec<Job>),
+    Prune(PruneCase),
+}
+
+/// Which block of a config a design under verification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Block {
+    /// The array (`crate::rtl::generate`): MAC, SAC or sparse rows.
+    #[default]
+    Array,
+    /// The gradient pruning unit of a sparse_1d config (`crate::rtl::generate_prune_unit`).
+    PruneUnit,
+}
+
+impl Block {
+    /// The block's design, generated from the config.
+    pub fn generate(self, config: &Config) -> Result<Design> {
+        match self {
+            Block::Array => crate::rtl::generate(config),
+            Block::PruneUnit => crate::rtl::generate_prune_unit(config),
+        }
+    }
+
+    /// The streaming interface of the block's top.
+    pub fn interface(self, p: &Params) -> Interface {
+        match self {
+            Block::Array => Interface::of(p),
+            Block::PruneUnit => prune_model::interface(p.act_bits),
+        }
+    }
 }
 
 /// A generated (or given) case: where it comes from, what it is, its operands.
@@ -55,6 +90,17 @@ pub struct CaseSpec {
 }
 
 impl CaseSpec {
+    /// Case `index` of `seed` for `block` of the config `p`.
+    pub fn generate_for(block: Block, p: &Params, seed: u64, index: usize) -> CaseSpec {
+        match block {
+            Block::Array => CaseSpec::generate(p, seed, index),
+            Block::PruneUnit => {
+                let c = prune_unit::generate(p, seed, index);
+                CaseSpec { seed, index, description: c.description.clone(), data: CaseData::Prune(c) }
+            }
+        }
+    }
+
     /// Case `index` of `seed` for the design's kind of array.
     pub fn generate(p: &Params, seed: u64, index: usize) -> CaseSpec {
         if p.sparse.is_some() {
@@ -80,6 +126,9 @@ pub struct VerifyArgs {
     /// Keep every case's work folder (stimulus, expected, got) under <out>/.verify/, not only failures
     #[arg(long)]
     pub keep: bool,
+    /// Write a waveform (wave.vcd) into each failure folder (re-runs the failing case traced)
+    #[arg(long)]
+    pub wave_on_fail: bool,
     /// Root of generated output: builds go to <out>/.build, failing cases to <out>/failures
     #[arg(long, default_value = "rtl_out")]
     pub out: PathBuf,
@@ -93,6 +142,9 @@ pub struct ReplayArgs {
     /// (default for generated designs: regenerate from the saved config, to check a fix)
     #[arg(long)]
     pub saved_rtl: bool,
+    /// Dump the run's waveform to FILE: .vcd or .fst (FST is a second, cached testbench build)
+    #[arg(long, value_name = "FILE")]
+    pub wave: Option<PathBuf>,
     /// Root of generated output: the testbench build is cached under <out>/.build
     #[arg(long, default_value = "rtl_out")]
     pub out: PathBuf,
@@ -116,13 +168,23 @@ pub struct VerifyOptions {
     pub keep: bool,
     /// Print a line per case.
     pub progress: bool,
+    /// Write `wave.vcd` into each failure folder (the failing case is run again, traced).
+    pub wave_on_fail: bool,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { out_root: PathBuf::from("rtl_out"), keep: false, progress: false }
+        VerifyOptions {
+            out_root: PathBuf::from("rtl_out"),
+            keep: false,
+            progress: false,
+            wave_on_fail: false,
+        }
     }
 }
+
+/// The waveform a failure folder gets with `wave_on_fail`.
+pub const FAILURE_WAVE: &str = "wave.vcd";
 
 /// One case's outcome.
 #[derive(Debug, Clone)]
@@ -179,6 +241,8 @@ impl VerifyReport {
 /// A design ready to run cases on: its testbench built.
 struct Bench<'a> {
     config: &'a Config,
+    block: Block,
+    /// The block's parameters: the config's, named after the block's top.
     params: Params,
     iface: Interface,
     design: &'a Design,
@@ -190,14 +254,20 @@ struct Bench<'a> {
 impl<'a> Bench<'a> {
     fn new(
         config: &'a Config,
+        block: Block,
         design: &'a Design,
         origin: Origin,
         opts: &'a VerifyOptions,
+        wave: WaveFormat,
     ) -> Result<Bench<'a>> {
-        let params = config.params();
-        let iface = Interface::of(&params);
-        let (tb, _) = harness::build(&params, design, &iface, &opts.out_root.join(".build"))?;
-        Ok(Bench { config, params, iface, design, origin, tb, opts })
+        let mut params = config.params();
+        let iface = block.interface(&params);
+        if block == Block::PruneUnit {
+            params.name = design.top.clone();
+        }
+        let build_root = opts.out_root.join(".build");
+        let (tb, _) = harness::build_with_wave(&params, design, &iface, &build_root, wave)?;
+        Ok(Bench { config, block, params, iface, design, origin, tb, opts })
     }
 
     /// The model's run of a case, with every beat recorded.
@@ -205,35 +275,39 @@ impl<'a> Bench<'a> {
         match data {
             CaseData::Gemm { a, b } => Box::new(run_gemm(&self.params, a, b)),
             CaseData::Jobs(jobs) => Box::new(sparse_array::run(&self.params, jobs, Feed::Compressed, true)),
+            CaseData::Prune(case) => Box::new(prune_model::run(self.params.act_bits, case)),
         }
     }
 
-    /// Runs one case in `work` (created), returning the model's and the RTL's traces.
-    fn run_case(&self, data: &CaseData, work: &Path, vcd: bool) -> Result<CaseRun> {
+    /// Runs one case in `work` (created) through [`check_run`], with a waveform when `wave` is given.
+    fn run_case(&self, data: &CaseData, work: &Path, wave: Option<&Path>) -> Result<Checked> {
         let run = self.model_run(data);
-        let expected = Trace::expected(&self.iface, run.as_ref());
-        std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
-        let stim = work.join("stimulus.txt");
-        std::fs::write(&stim, format::stimulus_text(&self.iface, run.as_ref()))?;
-        std::fs::write(work.join("expected.txt"), expected.to_text(&self.iface))?;
         let limits = Limits::for_run(&self.params, run.cycles());
-        let vcd_path = work.join("trace.vcd");
-        let out = harness::run(
-            &self.tb,
-            &self.iface,
-            &stim,
-            &work.join("got.txt"),
-            limits,
-            vcd.then_some(vcd_path.as_path()),
-        )?;
-        let (got, mismatches) = match out.trace {
-            Ok(got) => {
-                let m = compare::compare(&self.iface, &expected, &got);
-                (Some(got), m)
-            }
-            Err(e) => (None, vec![format!("no trace from the testbench: {e:#}")]),
+        check_run(&self.tb, &self.iface, run.as_ref(), limits, work, wave)
+    }
+
+    /// Runs `case` in `work`; a failing one is written to `failure_dir` (a passing one removes a
+    /// folder left there by an earlier failing run, which no longer describes it).
+    fn check_case(&self, case: &CaseSpec, work: &Path, failure_dir: PathBuf) -> Result<CaseResult> {
+        let r = self.run_case(&case.data, work, None)?;
+        let mut result = CaseResult {
+            index: case.index,
+            description: case.description.clone(),
+            cycles_model: r.cycles_model(),
+            cycles_rtl: r.cycles_rtl(),
+            mismatches: r.mismatches.clone(),
+            failure_dir: None,
         };
-        Ok(CaseRun { expected, got, mismatches, limits, log: out.log })
+        if result.mismatches.is_empty() {
+            let _ = std::fs::remove_dir_all(&failure_dir);
+        } else {
+            self.write_failure(case, &failure_dir, &result, &r, work)?;
+            result.failure_dir = Some(failure_dir);
+        }
+        if !self.opts.keep {
+            let _ = std::fs::remove_dir_all(work);
+        }
+        Ok(result)
     }
 
     fn verify(&self, cases: usize, seed: u64) -> Result<VerifyReport> {
@@ -249,26 +323,11 @@ impl<'a> Bench<'a> {
             println!("verify {name}: case folders kept under {}", work_root.display());
         }
         for index in 0..cases {
-            let case = CaseSpec::generate(&self.params, seed, index);
-            let work = work_root.join(format!("case{index}"));
-            let r = self.run_case(&case.data, &work, false)?;
-            let mut result = CaseResult {
-                index,
-                description: case.description.clone(),
-                cycles_model: r.expected.cycles(),
-                cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
-                mismatches: r.mismatches,
-                failure_dir: None,
-            };
+            let case = CaseSpec::generate_for(self.block, &self.params, seed, index);
             let dir = self.opts.out_root.join("failures").join(format!("{name}-seed{seed}-case{index}"));
-            if result.mismatches.is_empty() {
-                // A folder left by an earlier failing run of this case no longer describes it.
-                let _ = std::fs::remove_dir_all(&dir);
-            } else {
-                self.write_failure(&case, &dir, &result)?;
-                result.failure_dir = Some(dir);
-            }
-            if self.opts.progress {
+            let result = self.check_case(&case, &work_root.join(format!("case{index}")), dir)?;
+            // The array prints every case; the pruning unit's many short cases only when they fail.
+            if self.opts.progress && (self.block == Block::Array || !result.mismatches.is_empty()) {
                 let verdict = if result.mismatches.is_empty() {
                     "ok".to_string()
                 } else {
@@ -285,9 +344,6 @@ impl<'a> Bench<'a> {
                     println!("    replay: accelc replay {}", dir.display());
                 }
             }
-            if !self.opts.keep {
-                let _ = std::fs::remove_dir_all(&work);
-            }
             results.push(result);
         }
         if !self.opts.keep {
@@ -296,13 +352,32 @@ impl<'a> Bench<'a> {
         Ok(VerifyReport { name: name.clone(), seed, testbench: self.tb.clone(), cases: results })
     }
 
-    /// Writes a failing case's folder: everything needed to look at it and to replay it.
-    fn write_failure(&self, case: &CaseSpec, dir: &Path, result: &CaseResult) -> Result<()> {
+    /// Writes a failing case's folder: everything needed to look at it and to replay it. The run's
+    /// files come from `work`; with `wave_on_fail` the case runs again, traced, into the folder.
+    fn write_failure(
+        &self,
+        case: &CaseSpec,
+        dir: &Path,
+        result: &CaseResult,
+        run: &Checked,
+        work: &Path,
+    ) -> Result<()> {
         let _ = std::fs::remove_dir_all(dir);
-        // Re-run with a VCD trace into the folder itself: stimulus, expected, got and trace.vcd.
-        let r = self.run_case(&case.data, dir, true)?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let w = |name: &str, text: &str| {
-            std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"))
+            std::fs::write(dir.join(name), text)
+                .with_context(|| format!("writing {}", dir.join(name).display()))
+        };
+        let wave = self.opts.wave_on_fail.then(|| dir.join(FAILURE_WAVE));
+        let log = if let Some(wave) = &wave {
+            self.run_case(&case.data, dir, Some(wave))?.log
+        } else {
+            for f in ["stimulus.txt", "expected.txt", "got.txt"] {
+                if work.join(f).is_file() {
+                    std::fs::copy(work.join(f), dir.join(f)).with_context(|| format!("copying {f}"))?;
+                }
+            }
+            run.log.clone()
         };
         w("config.toml", &toml::to_string(self.config).context("serializing the config")?)?;
         match &case.data {
@@ -311,6 +386,7 @@ impl<'a> Bench<'a> {
                 ndarray_npy::write_npy(dir.join("b.npy"), b).context("writing b.npy")?;
             }
             CaseData::Jobs(jobs) => w("jobs.json", &serde_json::to_string_pretty(jobs)?)?,
+            CaseData::Prune(c) => w(PRUNE_CASE, &serde_json::to_string_pretty(c)?)?,
         }
         let rtl = dir.join("rtl");
         std::fs::create_dir_all(&rtl)?;
@@ -324,27 +400,23 @@ impl<'a> Bench<'a> {
             seed: case.seed,
             case: case.index,
             description: case.description.clone(),
+            block: self.block,
             origin: self.origin,
             top: self.design.top.clone(),
             verilog: sources.iter().map(|(n, _)| n.to_string()).collect(),
             build_hash: self.tb.hash.clone(),
-            limit: r.limits.limit,
-            extra: r.limits.extra,
+            limit: run.limits.limit,
+            extra: run.limits.extra,
         };
         w("case.json", &serde_json::to_string_pretty(&info)?)?;
-        w("tb.log", &r.log)?;
-        w("README.md", &failure_readme(&info, result, dir))?;
+        w("tb.log", &log)?;
+        w("README.md", &failure_readme(&info, result, dir, wave.is_some()))?;
         Ok(())
     }
 }
 
-struct CaseRun {
-    expected: Trace,
-    got: Option<Trace>,
-    mismatches: Vec<String>,
-    limits: Limits,
-    log: String,
-}
+/// The pruning unit's case in a failure folder (`crate::model::prune_unit::PruneCase` as JSON).
+const PRUNE_CASE: &str = "prune_case.json";
 
 /// `case.json` in a failure folder.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -354,6 +426,9 @@ pub struct CaseInfo {
     pub seed: u64,
     pub case: usize,
     pub description: String,
+    /// The array or its pruning unit (absent in folders written before the unit had failure folders).
+    #[serde(default)]
+    pub block: Block,
     pub origin: Origin,
     pub top: String,
     /// The Verilog files under rtl/, in the order Verilator reads them.
@@ -363,7 +438,7 @@ pub struct CaseInfo {
     pub extra: u64,
 }
 
-fn failure_readme(info: &CaseInfo, result: &CaseResult, dir: &Path) -> String {
+fn failure_readme(info: &CaseInfo, result: &CaseResult, dir: &Path, wave: bool) -> String {
     let mut s = format!(
         "# verify {}: seed {} {}\n\nThe RTL differed from the reference model in {} beat(s); cycles model={} rtl={}.\n\n",
         info.name,
@@ -380,18 +455,38 @@ fn failure_readme(info: &CaseInfo, result: &CaseResult, dir: &Path) -> String {
     if result.mismatches.len() > 40 {
         s.push_str(&format!("- ... and {} more (diff expected.txt got.txt)\n", result.mismatches.len() - 40));
     }
+    let operands = match info.block {
+        Block::Array => {
+            "`a.npy`, `b.npy`: the GEMM operands (int64), or `jobs.json`: the conv1d\n  \
+             jobs of a sparse row array (crate::model::sparse_array::Job)"
+        }
+        Block::PruneUnit => {
+            "`prune_case.json`: the pruning unit's LFSR seed, tau and gradients\n  \
+             (crate::model::prune_unit::PruneCase)"
+        }
+    };
+    let waveform = if wave {
+        format!("- `{FAILURE_WAVE}`: the waveform of the run (GTKWave or Surfer: `gtkwave {FAILURE_WAVE}`)\n")
+    } else {
+        format!(
+            "- no waveform (`accelc verify --wave-on-fail` writes `{FAILURE_WAVE}` here); dump one with\n  \
+             `accelc replay {} --wave {}` (or `.fst`)\n",
+            dir.display(),
+            dir.join(FAILURE_WAVE).display()
+        )
+    };
     s.push_str(&format!(
         "\n## Files\n\n\
-         - `config.toml`: the config; `a.npy`, `b.npy`: the GEMM operands (int64), or `jobs.json`: the conv1d\n  \
-           jobs of a sparse row array (crate::sparse::array::Job)\n\
+         - `config.toml`: the config; {operands}\n\
          - `stimulus.txt`: the input beats; `expected.txt`: the model's trace; `got.txt`: the RTL's (same format:\n  \
            `diff expected.txt got.txt`; format in src/verify/format.rs)\n\
-         - `trace.vcd`: the waveform of the run (`gtkwave trace.vcd`)\n\
+         {waveform}\
          - `rtl/`: the Verilog that ran (top `{}`, design origin: {:?})\n\
          - `case.json`: the case's identity and limits (cycle limit {}, {} extra edges watched)\n\n\
          ## Replay\n\n    accelc replay {}\n\n\
          Replay re-runs the model on the operands and the testbench on the result. For a generated design it \
-         regenerates the Verilog from config.toml (so it shows whether a fix works); `--saved-rtl` runs rtl/ instead.\n",
+         regenerates the Verilog from config.toml (so it shows whether a fix works); `--saved-rtl` runs rtl/ instead; \
+         `--wave FILE.vcd` or `--wave FILE.fst` dumps the run's waveform.\n",
         info.top,
         info.origin,
         info.limit,
@@ -425,16 +520,21 @@ pub fn verify_design(
     seed: u64,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport> {
-    let bench = Bench::new(config, design, origin, opts)?;
+    let bench = Bench::new(config, Block::Array, design, origin, opts, WaveFormat::Vcd)?;
     bench.verify(cases, seed)
 }
 
 pub fn main(args: &VerifyArgs) -> Result<ExitCode> {
-    let config = crate::cli::load_config(&args.config)?;
-    let opts = VerifyOptions { out_root: args.out.clone(), keep: args.keep, progress: true };
+    let config = Config::load(&args.config)?;
+    let opts = VerifyOptions {
+        out_root: args.out.clone(),
+        keep: args.keep,
+        progress: true,
+        wave_on_fail: args.wave_on_fail,
+    };
     let design = crate::rtl::generate(&config).context("generating the RTL to verify")?;
     println!("verify {}: building the testbench ...", config.name);
-    let bench = Bench::new(&config, &design, Origin::Generated, &opts)?;
+    let bench = Bench::new(&config, Block::Array, &design, Origin::Generated, &opts, WaveFormat::Vcd)?;
     println!(
         "verify {}: testbench {} ({}); {} cases, seed {}",
         config.name,
@@ -480,9 +580,9 @@ fn check_jobs_fit(p: &Params, jobs: &[Job]) -> std::result::Result<(), String> {
 pub fn check_jobs(config: &Config, jobs: &[Job], tag: &str, opts: &VerifyOptions) -> Result<CaseResult> {
     let p = config.params();
     anyhow::ensure!(p.sparse.is_some(), "{}: check_jobs needs a sparse_1d config", config.name);
-    check_jobs_fit(&p, jobs).map_err(|e| crate::cli::BadInput(format!("{}: {e}", config.name)))?;
+    check_jobs_fit(&p, jobs).map_err(|e| crate::error::BadInput(format!("{}: {e}", config.name)))?;
     let design = crate::rtl::generate(config).context("generating the RTL to check")?;
-    let bench = Bench::new(config, &design, Origin::Generated, opts)?;
+    let bench = Bench::new(config, Block::Array, &design, Origin::Generated, opts, WaveFormat::Vcd)?;
     let case = CaseSpec {
         seed: 0,
         index: 0,
@@ -494,29 +594,12 @@ pub fn check_jobs(config: &Config, jobs: &[Job], tag: &str, opts: &VerifyOptions
         config.name,
         crate::fsutil::unique_suffix()
     ));
-    let r = bench.run_case(&case.data, &work, false)?;
-    let mut result = CaseResult {
-        index: 0,
-        description: case.description.clone(),
-        cycles_model: r.expected.cycles(),
-        cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
-        mismatches: r.mismatches,
-        failure_dir: None,
-    };
-    if !result.mismatches.is_empty() {
-        let dir = opts.out_root.join("failures").join(format!("{}-{tag}", config.name));
-        bench.write_failure(&case, &dir, &result)?;
-        result.failure_dir = Some(dir);
-    }
-    if !opts.keep {
-        let _ = std::fs::remove_dir_all(&work);
-    }
-    Ok(result)
+    bench.check_case(&case, &work, opts.out_root.join("failures").join(format!("{}-{tag}", config.name)))
 }
 
 /// Verifies the gradient pruning unit of a sparse_1d config (or a given design of it) against the
-/// model's pruner: every output bit and edge. A failing case keeps its stimulus and traces under
-/// `<out>/failures/<unit>-seed<S>-case<I>/`.
+/// model's pruner (`crate::model::prune_unit`): every output bit and edge. A failing case is written,
+/// like the array's, to `<out>/failures/<unit>-seed<S>-case<I>/`, which `accelc replay` runs again.
 pub fn verify_prune_unit(
     config: &Config,
     design: Option<&Design>,
@@ -524,71 +607,16 @@ pub fn verify_prune_unit(
     seed: u64,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport> {
-    let p = config.params();
     let generated;
-    let design = match design {
-        Some(d) => d,
+    let (design, origin) = match design {
+        Some(d) => (d, Origin::Given),
         None => {
-            generated = crate::rtl::generate_prune_unit(config)?;
-            &generated
+            generated = Block::PruneUnit.generate(config)?;
+            (&generated, Origin::Generated)
         }
     };
-    let iface = prune::interface(p.act_bits);
-    let unit = Params { name: design.top.clone(), ..p.clone() };
-    let (tb, _) = harness::build(&unit, design, &iface, &opts.out_root.join(".build"))?;
-    let mut results = Vec::with_capacity(cases);
-    for index in 0..cases {
-        let case = prune::generate(&p, seed, index);
-        let run = prune::run(p.act_bits, &case);
-        let expected = Trace::expected(&iface, &run);
-        let work = opts.out_root.join(".verify").join(format!(
-            "{}-seed{seed}-{}-case{index}",
-            design.top,
-            crate::fsutil::unique_suffix()
-        ));
-        std::fs::create_dir_all(&work)?;
-        let stim = work.join("stimulus.txt");
-        std::fs::write(&stim, format::stimulus_text(&iface, &run))?;
-        std::fs::write(work.join("expected.txt"), expected.to_text(&iface))?;
-        let out = harness::run(
-            &tb,
-            &iface,
-            &stim,
-            &work.join("got.txt"),
-            Limits::for_run(&unit, run.cycles()),
-            None,
-        )?;
-        let (got_cycles, mismatches) = match out.trace {
-            Ok(got) => (got.cycles(), compare::compare(&iface, &expected, &got)),
-            Err(e) => (0, vec![format!("no trace from the testbench: {e:#}")]),
-        };
-        let mut result = CaseResult {
-            index,
-            description: case.description.clone(),
-            cycles_model: expected.cycles(),
-            cycles_rtl: got_cycles,
-            mismatches,
-            failure_dir: None,
-        };
-        let dir = opts.out_root.join("failures").join(format!("{}-seed{seed}-case{index}", design.top));
-        let _ = std::fs::remove_dir_all(&dir);
-        if !result.mismatches.is_empty() {
-            std::fs::create_dir_all(dir.parent().expect("under failures/"))?;
-            std::fs::rename(&work, &dir)?;
-            std::fs::write(
-                dir.join("README.md"),
-                format!("# {}\n\n{}\n", case.description, result.mismatches.join("\n")),
-            )?;
-            result.failure_dir = Some(dir);
-        } else if !opts.keep {
-            let _ = std::fs::remove_dir_all(&work);
-        }
-        if opts.progress && !result.mismatches.is_empty() {
-            println!("  {}: MISMATCH ({} beats)", result.description, result.mismatches.len());
-        }
-        results.push(result);
-    }
-    Ok(VerifyReport { name: design.top.clone(), seed, testbench: tb, cases: results })
+    let bench = Bench::new(config, Block::PruneUnit, design, origin, opts, WaveFormat::Vcd)?;
+    bench.verify(cases, seed)
 }
 
 /// The outcome of a replay.
@@ -600,18 +628,28 @@ pub struct ReplayReport {
     pub mismatches: Vec<String>,
 }
 
-/// Re-runs a failure folder's case: the model on its a.npy/b.npy, the testbench (rebuilt or from the
-/// cache) on the stimulus; rewrites expected.txt, got.txt and trace.vcd in the folder.
-pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayReport> {
+/// Re-runs a failure folder's case (of an array or a pruning unit): the model on its operands, the
+/// testbench (rebuilt or from the cache) on the stimulus; rewrites stimulus.txt, expected.txt and
+/// got.txt in the folder, and dumps the run's waveform to `wave` (.vcd or .fst) when given.
+pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path, wave: Option<&Path>) -> Result<ReplayReport> {
     let bad = |what: &str, e: &dyn std::fmt::Display| {
-        crate::cli::BadInput(format!("{}: {what}: {e}", dir.display()))
+        crate::error::BadInput(format!("{}: {what}: {e}", dir.display()))
     };
     let info: CaseInfo = serde_json::from_str(
         &std::fs::read_to_string(dir.join("case.json")).map_err(|e| bad("case.json", &e))?,
     )
     .map_err(|e| bad("case.json", &e))?;
-    let config = crate::cli::load_config(&dir.join("config.toml"))?;
-    let data = if dir.join("jobs.json").is_file() {
+    let format = match wave {
+        Some(w) => WaveFormat::of_path(w).map_err(|e| crate::error::BadInput(format!("--wave: {e}")))?,
+        None => WaveFormat::Vcd,
+    };
+    let config = Config::load(&dir.join("config.toml"))?;
+    let data = if info.block == Block::PruneUnit {
+        let text = std::fs::read_to_string(dir.join(PRUNE_CASE)).map_err(|e| bad(PRUNE_CASE, &e))?;
+        let case: PruneCase = serde_json::from_str(&text).map_err(|e| bad(PRUNE_CASE, &e))?;
+        prune_model::check(config.params().act_bits, &case).map_err(|e| bad(PRUNE_CASE, &e))?;
+        CaseData::Prune(case)
+    } else if dir.join("jobs.json").is_file() {
         let text = std::fs::read_to_string(dir.join("jobs.json")).map_err(|e| bad("jobs.json", &e))?;
         let jobs: Vec<Job> = serde_json::from_str(&text).map_err(|e| bad("jobs.json", &e))?;
         check_jobs_fit(&config.params(), &jobs).map_err(|e| bad("jobs.json", &e))?;
@@ -622,8 +660,7 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
         CaseData::Gemm { a, b }
     };
     let design = if info.origin == Origin::Generated && !saved_rtl {
-        crate::rtl::generate(&config)
-            .context("regenerating the RTL (use --saved-rtl to run the saved one)")?
+        info.block.generate(&config).context("regenerating the RTL (use --saved-rtl to run the saved one)")?
     } else {
         let mut files = Vec::new();
         for name in &info.verilog {
@@ -632,19 +669,22 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path) -> Result<ReplayRepo
         }
         Design { top: info.top.clone(), files }
     };
-    let opts = VerifyOptions { out_root: out_root.to_path_buf(), keep: true, progress: false };
-    let bench = Bench::new(&config, &design, info.origin, &opts)?;
-    let r = bench.run_case(&data, dir, true)?;
+    if let Some(parent) = wave.and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let opts = VerifyOptions { out_root: out_root.to_path_buf(), keep: true, ..VerifyOptions::default() };
+    let bench = Bench::new(&config, info.block, &design, info.origin, &opts, format)?;
+    let r = bench.run_case(&data, dir, wave)?;
     Ok(ReplayReport {
         description: info.description,
-        cycles_model: r.expected.cycles(),
-        cycles_rtl: r.got.as_ref().map_or(0, Trace::cycles),
+        cycles_model: r.cycles_model(),
+        cycles_rtl: r.cycles_rtl(),
         mismatches: r.mismatches,
     })
 }
 
 pub fn replay_main(args: &ReplayArgs) -> Result<ExitCode> {
-    let r = replay(&args.case, args.saved_rtl, &args.out)?;
+    let r = replay(&args.case, args.saved_rtl, &args.out, args.wave.as_deref())?;
     for m in r.mismatches.iter().take(20) {
         println!("  {m}");
     }
@@ -653,13 +693,13 @@ pub fn replay_main(args: &ReplayArgs) -> Result<ExitCode> {
     } else {
         format!("FAIL {} mismatches", r.mismatches.len())
     };
+    let wave = args.wave.as_ref().map_or(String::new(), |w| format!("; wave: {}", w.display()));
     println!(
-        "replay {} ({}): {verdict}, cycles model={} rtl={}; trace: {}",
+        "replay {} ({}): {verdict}, cycles model={} rtl={}{wave}",
         args.case.display(),
         r.description,
         r.cycles_model,
         r.cycles_rtl,
-        args.case.join("trace.vcd").display()
     );
     Ok(if r.mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

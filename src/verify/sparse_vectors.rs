@@ -7,9 +7,9 @@
 //! it is narrow), weight-gradient jobs (long dense loads), and back-to-back one-row jobs (readout
 //! pressure).
 
-use super::rng::SplitMix64;
 use crate::config::Params;
-use crate::sparse::array::{Job, JobRow, Phase};
+use crate::model::sparse_array::{Job, JobRow, Phase};
+use crate::rng::SplitMix64;
 use crate::sparse::conv1d::Conv1d;
 use std::fmt;
 
@@ -159,8 +159,8 @@ fn nonzero(rng: &mut SplitMix64, lo: i64, hi: i64) -> i64 {
 pub fn generate(p: &Params, seed: u64, index: usize) -> SparseCase {
     let mut rng = SplitMix64::for_case(seed ^ 0x5EED_5A25, index);
     let kind = CYCLE[index % CYCLE.len()];
-    let (a_lo, a_hi) = (-(1i64 << (p.act_bits - 1)), (1i64 << (p.act_bits - 1)) - 1);
-    let (w_lo, w_hi) = (-(1i64 << (p.weight_bits - 1)), (1i64 << (p.weight_bits - 1)) - 1);
+    let (a_lo, a_hi) = crate::bits::signed_range(p.act_bits);
+    let (w_lo, w_hi) = crate::bits::signed_range(p.weight_bits);
     let n_jobs = match kind {
         SparseKind::ShortJobs => rng.range_usize(3, 6),
         _ => rng.range_usize(1, 3),

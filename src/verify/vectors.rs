@@ -8,9 +8,9 @@
 //! 2^acc_bits). Shapes are drawn per dimension from: 1, smaller than the array, an exact multiple
 //! of the array's size, and anything up to 3.5 times it (so non-multiples and partial tiles appear).
 
-use super::rng::SplitMix64;
 use crate::config::{Dataflow, Params};
 use crate::model::Matrix;
+use crate::rng::SplitMix64;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,11 +76,11 @@ impl Case {
 }
 
 fn lo(bits: u32) -> i64 {
-    -(1i64 << (bits - 1))
+    crate::bits::signed_range(bits).0
 }
 
 fn hi(bits: u32) -> i64 {
-    (1i64 << (bits - 1)) - 1
+    crate::bits::signed_range(bits).1
 }
 
 /// One dimension: 1, below `unit`, a multiple of `unit`, or anything up to 3.5 `unit`.

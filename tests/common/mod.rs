@@ -39,30 +39,10 @@ pub fn verify_root() -> PathBuf {
 }
 
 pub fn verify_options() -> VerifyOptions {
-    VerifyOptions { out_root: verify_root(), keep: false, progress: false }
+    VerifyOptions { out_root: verify_root(), ..VerifyOptions::default() }
 }
 
 /// A preset from configs/ by name.
 pub fn preset(name: &str) -> Config {
     Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(format!("{name}.toml"))).unwrap()
-}
-
-/// Runs a model run's stimulus through a built testbench in `work` (files named by `tag`) and returns
-/// the RTL's trace (panics if the testbench gives none).
-pub fn rtl_trace(
-    tb: &accelc::tools::verilator::Testbench,
-    iface: &accelc::interface::Interface,
-    p: &accelc::config::Params,
-    run: &dyn accelc::model::Traced,
-    work: &Path,
-    tag: &str,
-) -> accelc::verify::format::Trace {
-    use accelc::verify::{format::stimulus_text, harness};
-    let stim = work.join(format!("{tag}-stimulus.txt"));
-    std::fs::write(&stim, stimulus_text(iface, run)).unwrap();
-    let result = work.join(format!("{tag}-got.txt"));
-    harness::run(tb, iface, &stim, &result, harness::Limits::for_run(p, run.cycles()), None)
-        .unwrap()
-        .trace
-        .unwrap()
 }

@@ -20,7 +20,7 @@
 // Sparse 1-D convolution array (SparseTrain, DAC'20): 2 PE rows share one compressed entry
 // stream and each holds its own dense operands and output row; zeros in the stream cost nothing.
 // Forward, input gradient and weight gradient run on the same rows; the geometry (stride, dilation,
-// padding, lengths) arrives with each row's operands. Model: crate::sparse::array.
+// padding, lengths) arrives with each row's operands. Model: crate::model::sparse_array.
 // Protocol (also in manifest.json):
 //   - Synchronous active-high reset `rst`; all registers update on the rising edge of `clk`.
 //   - Edges are numbered from 0: edge 0 is the first rising edge of `clk` at which `rst` is 0 (the testbench holds rst = 1 for 4 edges, releases it while clk is low and offers beats from edge 0 on).

@@ -22,7 +22,8 @@
 // 16-bit draw from a 32-bit Galois LFSR (mask 32'h80200003: x^32 + x^22 + x^2 + x + 1)
 // advanced 16 steps per element, whatever its value. No division: one multiply and one
 // compare. Its output feeds the stream encoder of the input- and weight-gradient phases. Model:
-// crate::sparse::prune (definitions in the crate::sparse docs).
+// crate::model::prune_unit (ports and cycles; the rule itself: crate::sparse::prune, defined in the
+// crate::sparse docs).
 // Protocol: one `cfg` beat (seed, tau) loads the unit; then every `g` beat taken at edge t leaves
 // pruned on `out` at edge t + 1.
 module sparse_2x2_l8_i4_prune_unit (

@@ -1,12 +1,14 @@
-//! Verification of the gradient pruning unit that comes with a sparse row array: its interface, the
-//! beats the model ([`crate::sparse::Pruner`]) expects, and generated cases (seeds, thresholds from 0
-//! to the largest, gradients over the whole range and around ±tau).
+//! The gradient pruning unit that comes with a sparse row array (`templates/prune_unit.v.tera`, rendered
+//! by `crate::rtl::prune_unit`, verified by `crate::verify::prune_unit`, tests/prune_unit.rs): its
+//! ports as a streaming interface and its cycle model. The pruning rule itself is
+//! [`crate::sparse::Pruner`] (definitions in the `crate::sparse` docs); this adds when every beat is
+//! taken and leaves: one `cfg` beat (seed, tau) at edge 0, gradient i taken at edge i + 1 and leaving
+//! pruned at edge i + 2.
 
-use super::rng::SplitMix64;
-use crate::config::Params;
 use crate::interface::{Channel, Field, Interface};
 use crate::model::{Beat, ChannelTrace, OutBeat, Traced};
-use crate::sparse::{qmax, PruneParams, Pruner, DEFAULT_DRAW_BITS};
+use crate::sparse::{PruneParams, Pruner, SparseError, DEFAULT_DRAW_BITS};
+use serde::{Deserialize, Serialize};
 
 /// The pruning unit's ports as a streaming interface (for the generic testbench).
 pub fn interface(bits: u32) -> Interface {
@@ -40,7 +42,7 @@ pub fn interface(bits: u32) -> Interface {
 }
 
 /// One pruning case: seed, threshold, gradients.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneCase {
     pub seed: u32,
     pub tau: u64,
@@ -67,6 +69,16 @@ impl Traced for PruneRun {
     }
 }
 
+/// Why the unit cannot take `case` with `bits`-bit gradients (seed 0, tau above the largest, a
+/// gradient out of range), or `Ok` when it can.
+pub fn check(bits: u32, case: &PruneCase) -> Result<(), SparseError> {
+    Pruner::new(PruneParams::new(bits, DEFAULT_DRAW_BITS)?, case.seed)?
+        .prune(&case.grads, case.tau)
+        .map(|_| ())
+}
+
+/// The unit's run on `case` with `bits`-bit gradients and the default draw width. Panics on a case the
+/// unit cannot take ([`check`] says why).
 pub fn run(bits: u32, case: &PruneCase) -> PruneRun {
     let mut pruner = Pruner::new(PruneParams::new(bits, DEFAULT_DRAW_BITS).expect("bits checked"), case.seed)
         .expect("nonzero seed");
@@ -85,34 +97,4 @@ pub fn run(bits: u32, case: &PruneCase) -> PruneRun {
     let outputs =
         pruned.iter().enumerate().map(|(i, &v)| OutBeat { cycle: i as u64 + 2, lanes: vec![v] }).collect();
     PruneRun { inputs: vec![cfg, g], outputs, cycles: n + 2 }
-}
-
-/// Case `index` of `seed`: thresholds 0, the largest, and random; gradients uniform over the range,
-/// small (most below tau), and at the rule's edges (0, ±tau, ±(tau - 1), the most negative value).
-pub fn generate(p: &Params, seed: u64, index: usize) -> PruneCase {
-    let bits = p.act_bits;
-    let mut rng = SplitMix64::for_case(seed ^ 0x9_5EED, index);
-    let (lo, hi) = (-(1i64 << (bits - 1)), qmax(bits));
-    let n = rng.range_usize(1, 64);
-    let lfsr_seed = rng.range_i64(1, u32::MAX as i64) as u32;
-    let (tau, kind) = match index % 4 {
-        0 => (0, "tau = 0"),
-        1 => (hi as u64, "largest tau"),
-        _ => (rng.range_i64(1, hi) as u64, "random tau"),
-    };
-    let t = tau as i64;
-    let (grads, what): (Vec<i64>, &str) = match index % 3 {
-        0 => ((0..n).map(|_| rng.range_i64(lo, hi)).collect(), "uniform"),
-        1 => ((0..n).map(|_| rng.range_i64(-t.max(1), t.max(1)).clamp(lo, hi)).collect(), "small"),
-        _ => {
-            let edges = [0, t, -t, (t - 1).max(0), -(t - 1).max(0), lo, hi, 1, -1];
-            ((0..n).map(|_| edges[rng.range_usize(0, edges.len() - 1)].clamp(lo, hi)).collect(), "edges")
-        }
-    };
-    PruneCase {
-        seed: lfsr_seed,
-        tau,
-        grads,
-        description: format!("prune case {index} [{kind}, {what}] n={n} tau={tau} seed={lfsr_seed:#x}"),
-    }
 }
