@@ -34,9 +34,11 @@ gen: build
 lint: build
 	$(ACCELC) lint $(CONFIG)
 
-# Every preset against the reference model in Verilator; all presets run, then failures are listed.
+# Every preset linted (Verilator -Wall, Yosys checks, Icarus) and verified against the reference model in
+# Verilator; all presets run, then failures are listed.
 verify: build
-	@failed=""; for c in $(PRESETS); do $(ACCELC) verify $$c --cases $(CASES) --seed $(SEED) || failed="$$failed $$c"; done; \
+	@failed=""; for c in $(PRESETS); do \
+	    $(ACCELC) lint $$c && $(ACCELC) verify $$c --cases $(CASES) --seed $(SEED) || failed="$$failed $$c"; done; \
 	if [ -n "$$failed" ]; then echo "make verify: FAILED:$$failed"; exit 1; else echo "make verify: all $(words $(PRESETS)) presets passed"; fi
 
 synth: build

