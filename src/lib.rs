@@ -17,6 +17,7 @@ pub mod rng;
 pub mod rtl;
 pub mod sparse;
 pub mod synth;
+pub mod system;
 pub mod tools;
 pub mod train;
 pub mod verify;

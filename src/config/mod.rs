@@ -23,6 +23,28 @@ pub struct Config {
     /// sparse_1d only: the row buffers and the limits of the runtime conv geometry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sparse: Option<SparseConfig>,
+    /// Output-stationary MAC arrays only: wrap the array in a system top (scratchpads, a layer
+    /// sequencer, requantization, AXI4-Stream data and AXI4-Lite control; `crate::system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemConfig>,
+}
+
+/// The system top around an array (`crate::system`). Sizes count scratchpad words of
+/// `stream_bits` bits (one channel vector: `array.cols` 8-bit values); each scratchpad has two banks
+/// of that many words, so the next job loads while the current one computes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// AXI4-Stream tdata width of both streams: array.cols x act_bits (one channel vector per beat).
+    pub stream_bits: u32,
+    /// Activation scratchpad words per bank: a job's input feature map, ceil(in_c/cols) x in_h x in_w.
+    pub act_words: u32,
+    /// Weight scratchpad words per bank: a job's weights, ceil(out_c/cols) x kh x kw x ceil(in_c/cols) x cols.
+    pub weight_words: u32,
+    /// Output-channel tiles (of array.cols channels) whose requantization records a bank holds.
+    pub param_tiles: u32,
+    /// Output FIFO words between the requantizer and the AXI4-Stream master (at least array.rows).
+    pub out_words: u32,
 }
 
 /// The sparse 1-D convolution row array (SparseTrain). `array.rows` is the number of PE rows (each

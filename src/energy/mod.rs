@@ -138,6 +138,7 @@ pub fn array_config(kind: PeKind, rows: u32, cols: u32, bits: u32, ks: u32) -> C
             encoding: sac.then_some(WeightEncoding::SignMagnitude),
         },
         sparse: None,
+        system: None,
     }
 }
 

@@ -1,0 +1,72 @@
+//! The system top: an output-stationary MAC array wrapped with scratchpads, a layer sequencer,
+//! per-channel requantization, an AXI4-Stream slave (descriptors and tensors in), an AXI4-Stream
+//! master (results out) and AXI4-Lite control. One descriptor runs a whole 2-D convolution (a GEMM is
+//! a 1x1 convolution over a 1 x M image) with implicit im2col addressing.
+//!
+//! The tables here are the one source of the interface: the RTL views, the model, the C header, the
+//! Python host library, the manifest and the README all read them.
+
+pub mod descriptor;
+pub mod layout;
+pub mod regs;
+
+pub use descriptor::{Descriptor, JobError, JobShape};
+
+use crate::config::{Config, SystemConfig};
+use serde::Serialize;
+
+/// Bytes of a descriptor on the stream (eight little-endian 32-bit fields).
+pub const DESCRIPTOR_BYTES: usize = 32;
+/// Scratchpad words holding one output-channel tile's requantization records (byte j of every record).
+pub const PARAM_WORDS_PER_TILE: usize = 8;
+
+/// Derived parameters of a system top.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SystemParams {
+    /// Top module name: `<config name>_system`.
+    pub top: String,
+    /// R: array rows (output pixels per fold).
+    pub rows: usize,
+    /// C: array columns (output channels per fold) = 8-bit lanes of a stream word.
+    pub cols: usize,
+    /// tdata width of both AXI4-Stream ports: C x 8.
+    pub stream_bits: u32,
+    /// Words per bank of each scratchpad.
+    pub act_words: usize,
+    pub weight_words: usize,
+    pub param_tiles: usize,
+    pub out_words: usize,
+    /// Stream words of a descriptor: 32 bytes / (C bytes per word).
+    pub desc_words: usize,
+    pub acc_bits: u32,
+}
+
+impl SystemParams {
+    /// The system parameters of a validated config with a `[system]` table.
+    pub fn of(c: &Config) -> Option<SystemParams> {
+        let s: &SystemConfig = c.system.as_ref()?;
+        let cols = c.array.cols as usize;
+        Some(SystemParams {
+            top: format!("{}_system", c.name),
+            rows: c.array.rows as usize,
+            cols,
+            stream_bits: s.stream_bits,
+            act_words: s.act_words as usize,
+            weight_words: s.weight_words as usize,
+            param_tiles: s.param_tiles as usize,
+            out_words: s.out_words as usize,
+            desc_words: DESCRIPTOR_BYTES / cols,
+            acc_bits: c.pe.acc_bits.unwrap_or(32),
+        })
+    }
+
+    /// Bytes of one stream word (one 8-bit lane per array column).
+    pub fn word_bytes(&self) -> usize {
+        self.cols
+    }
+
+    /// Parameter scratchpad words per bank.
+    pub fn param_words(&self) -> usize {
+        self.param_tiles * PARAM_WORDS_PER_TILE
+    }
+}
