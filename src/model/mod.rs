@@ -10,6 +10,7 @@
 pub mod gemm;
 pub mod mac_unit;
 mod os_array;
+pub mod system;
 pub mod prune_unit;
 pub mod sac_array;
 pub mod sac_unit;
