@@ -7,6 +7,7 @@ mod manifest;
 pub mod prune_unit;
 mod sac;
 mod sparse;
+pub mod system;
 mod top;
 pub mod verilog;
 
@@ -68,6 +69,12 @@ fn engine() -> Result<tera::Tera> {
         ("sparse_row.v.tera", include_str!("../../templates/sparse_row.v.tera")),
         ("sparse_top.v.tera", include_str!("../../templates/sparse_top.v.tera")),
         ("prune_unit.v.tera", include_str!("../../templates/prune_unit.v.tera")),
+        ("system_spad.v.tera", include_str!("../../templates/system_spad.v.tera")),
+        ("system_fifo_mem.v.tera", include_str!("../../templates/system_fifo_mem.v.tera")),
+        ("system_ctrl.v.tera", include_str!("../../templates/system_ctrl.v.tera")),
+        ("system_loader.v.tera", include_str!("../../templates/system_loader.v.tera")),
+        ("system_engine.v.tera", include_str!("../../templates/system_engine.v.tera")),
+        ("system_top.v.tera", include_str!("../../templates/system_top.v.tera")),
     ])?;
     Ok(tera)
 }
@@ -180,6 +187,10 @@ pub fn generate(config: &Config) -> Result<Design> {
         ],
         (None, None) => mac_files(&tera, &header, &p, &pe, &ir)?,
     };
+    let system = crate::system::SystemParams::of(config);
+    if let Some(sp) = &system {
+        files.extend(system::files(&tera, &header, sp, &p.name)?);
+    }
     let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
     let manifest = manifest::manifest(config, &p, &files)?;
     let verilog: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
