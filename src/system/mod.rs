@@ -6,8 +6,10 @@
 //! The tables here are the one source of the interface: the RTL views, the model, the C header, the
 //! Python host library, the manifest and the README all read them.
 
+pub mod c_header;
 pub mod descriptor;
 pub mod layout;
+pub mod manifest;
 pub mod regs;
 
 pub use descriptor::{Descriptor, JobError, JobShape};
