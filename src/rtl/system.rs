@@ -63,6 +63,20 @@ fn widths(sp: &SystemParams) -> Widths {
     }
 }
 
+/// The bits of each (signal, width, lo, len) outside [lo + len - 1 : lo], as a concatenation list.
+fn dropped_bits(slices: &[(&str, u32, u32, u32)]) -> String {
+    let mut parts = Vec::new();
+    for &(name, width, lo, len) in slices {
+        if lo + len < width {
+            parts.push(format!("{name}[{}:{}]", width - 1, lo + len));
+        }
+        if lo > 0 {
+            parts.push(format!("{name}[{}:0]", lo - 1));
+        }
+    }
+    parts.join(", ")
+}
+
 fn zext(signal: &str, from: u32, to: u32) -> String {
     if to == from {
         signal.to_string()
@@ -120,6 +134,7 @@ struct EngineView {
     rib_zero: String,
     rib_r: String,
     rib_row: String,
+    wkb: u32,
     wkb_m1: u32,
     wkb_zero: String,
     wkb_one: String,
@@ -144,8 +159,9 @@ struct LoaderView {
     dib_zero: String,
     dib_one: String,
     dib_last: String,
-    c_m1_17: String,
-    r_m1_33: String,
+    c_m1_32: String,
+    r_m1_40: String,
+    unused_bits: String,
     log_c: u32,
     log_c_plus15: u32,
     log_r: u32,
@@ -297,6 +313,7 @@ pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) ->
         rib_zero: lit(w.rib, 0),
         rib_r: lit(w.rib, r),
         rib_row: zext("arr_out_valid", 1, w.rib),
+        wkb: w.wkb,
         wkb_m1: w.wkb - 1,
         wkb_zero: lit(w.wkb, 0),
         wkb_one: lit(w.wkb, 1),
@@ -323,8 +340,9 @@ pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) ->
         dib_zero: lit(w.dib, 0),
         dib_one: lit(w.dib, 1),
         dib_last: lit(w.dib, sp.desc_words as u64 - 1),
-        c_m1_17: lit(17, c - 1),
-        r_m1_33: lit(33, r - 1),
+        c_m1_32: lit(32, c - 1),
+        r_m1_40: lit(40, r - 1),
+        unused_bits: dropped_bits(&[("cb_sum", 32, w.log_c, 16), ("nt_sum", 32, w.log_c, 16), ("mt_sum", 40, w.log_r, 32)]),
         log_c: w.log_c,
         log_c_plus15: w.log_c + 15,
         log_r: w.log_r,
