@@ -10,11 +10,11 @@
 pub mod gemm;
 pub mod mac_unit;
 mod os_array;
-pub mod system;
 pub mod prune_unit;
 pub mod sac_array;
 pub mod sac_unit;
 pub mod sparse_array;
+pub mod system;
 mod ws_array;
 
 pub use gemm::{run_gemm, GemmRun, Matrix};

@@ -235,13 +235,7 @@ pub fn run(sp: &SystemParams, acc_bits: u32, stim: &Stimulus, limit: u64) -> Res
         pj: 0,
         par_cap: None,
         par_q: vec![0; c],
-        active: Active {
-            bias: vec![0; c],
-            mult: vec![0; c],
-            shift: vec![0; c],
-            zp: 0,
-            relu: false,
-        },
+        active: Active { bias: vec![0; c], mult: vec![0; c], shift: vec![0; c], zp: 0, relu: false },
         f_mt: 0,
         f_ws: 0,
         f_r: 0,
@@ -325,7 +319,8 @@ impl Model<'_> {
         let mut ev = Events::default();
 
         // ---- AXI4-Lite: the testbench's setup writes (accepted when bvalid is 0; bready = 1).
-        let write = (self.writes_done < SETUP_WRITES.len() && !self.bvalid).then(|| SETUP_WRITES[self.writes_done]);
+        let write =
+            (self.writes_done < SETUP_WRITES.len() && !self.bvalid).then(|| SETUP_WRITES[self.writes_done]);
         let start = matches!(write, Some((0x00, d)) if d & 1 == 1) && !self.running;
 
         // ---- Run end: every accepted job has left, nothing in flight (values before the edge).
@@ -528,7 +523,8 @@ impl Model<'_> {
         // array: the beat issued now
         if issue {
             let s = job.expect("issuing needs a job").shape;
-            let a_lanes: Vec<i64> = (0..r_n).map(|r| self.aq[self.aq_rslot][r][self.i_c] as i8 as i64).collect();
+            let a_lanes: Vec<i64> =
+                (0..r_n).map(|r| self.aq[self.aq_rslot][r][self.i_c] as i8 as i64).collect();
             let b_lanes: Vec<i64> = self.w_q.iter().map(|&b| b as i8 as i64).collect();
             for (r, row) in self.fold_acc.iter_mut().enumerate() {
                 for (c, sum) in row.iter_mut().enumerate() {
@@ -540,7 +536,8 @@ impl Model<'_> {
                 let job_last = self.nt + 1 == s.nt && self.i_mt + 1 == s.mt;
                 for r in 0..r_n {
                     let leaves = edge + r as u64 + c_n as u64 + 1;
-                    self.array_rows.push_back((leaves, std::mem::replace(&mut self.fold_acc[r], vec![0; c_n])));
+                    self.array_rows
+                        .push_back((leaves, std::mem::replace(&mut self.fold_acc[r], vec![0; c_n])));
                 }
                 self.tags.push_back(FoldTag { keep, job_last });
                 self.rows_inflight += r_n;
@@ -557,9 +554,8 @@ impl Model<'_> {
         // requantizer: stage 2 writes the FIFO, stage 1 multiplies, the row from the array adds bias
         if let Some((vals, last)) = self.s2.take() {
             let a = &self.active;
-            let word: Word = (0..c_n)
-                .map(|c| requant_tail(vals[c], a.shift[c], a.zp, a.relu) as i8 as u8)
-                .collect();
+            let word: Word =
+                (0..c_n).map(|c| requant_tail(vals[c], a.shift[c], a.zp, a.relu) as i8 as u8).collect();
             self.out_mem[self.wr_ptr] = (word, last);
             self.wr_ptr = (self.wr_ptr + 1) % sp.out_words;
             self.count += 1;
@@ -637,11 +633,8 @@ impl Model<'_> {
                 if eng_take {
                     let j = self.pend.take().expect("taken job");
                     let d = &j.desc;
-                    self.macs += d.out_c as u64
-                        * j.shape.pixels as u64
-                        * d.kh as u64
-                        * d.kw as u64
-                        * d.in_c as u64;
+                    self.macs +=
+                        d.out_c as u64 * j.shape.pixels as u64 * d.kh as u64 * d.kw as u64 * d.in_c as u64;
                     self.job = Some(j);
                     self.nt = 0;
                     self.es = Engine::ParamWait;
@@ -686,7 +679,8 @@ impl Model<'_> {
                             self.i_mt += 1;
                             if self.i_mt == j.shape.mt {
                                 self.nt += 1;
-                                self.es = if self.nt == j.shape.nt { Engine::Idle } else { Engine::ParamWait };
+                                self.es =
+                                    if self.nt == j.shape.nt { Engine::Idle } else { Engine::ParamWait };
                             }
                         }
                     }

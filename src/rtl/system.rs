@@ -1,8 +1,8 @@
 //! The system top's Verilog: every width, literal and name of `templates/system_*.v.tera` is
 //! computed here from `SystemParams` (the templates do no arithmetic).
 
-use super::verilog::lit;
 use super::render;
+use super::verilog::lit;
 use crate::config::derive::clog2;
 use crate::system::regs::{self, REGISTERS};
 use crate::system::SystemParams;
@@ -259,7 +259,12 @@ fn read_value(name: &str, sp: &SystemParams) -> String {
 }
 
 /// The system's Verilog files, in dependency order (after the array's own files).
-pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) -> Result<Vec<(String, String)>> {
+pub fn files(
+    tera: &tera::Tera,
+    header: &str,
+    sp: &SystemParams,
+    array: &str,
+) -> Result<Vec<(String, String)>> {
     let n = SystemNames::of(sp);
     let w = widths(sp);
     let wb = sp.stream_bits;
@@ -320,11 +325,7 @@ pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) ->
         k_full_m1: 21 + w.log_c - 1,
         log_c_zero: lit(w.log_c, 0),
         cbo_zero: lit(w.act_ab + 1, 0),
-        par_addr: if w.par_ab > 3 {
-            format!("{{nt[{}:0], pj}}", w.par_ab - 4)
-        } else {
-            "pj".into()
-        },
+        par_addr: if w.par_ab > 3 { format!("{{nt[{}:0], pj}}", w.par_ab - 4) } else { "pj".into() },
     };
     let loader = LoaderView {
         header: header.into(),
@@ -342,7 +343,11 @@ pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) ->
         dib_last: lit(w.dib, sp.desc_words as u64 - 1),
         c_m1_32: lit(32, c - 1),
         r_m1_40: lit(40, r - 1),
-        unused_bits: dropped_bits(&[("cb_sum", 32, w.log_c, 16), ("nt_sum", 32, w.log_c, 16), ("mt_sum", 40, w.log_r, 32)]),
+        unused_bits: dropped_bits(&[
+            ("cb_sum", 32, w.log_c, 16),
+            ("nt_sum", 32, w.log_c, 16),
+            ("mt_sum", 40, w.log_r, 32),
+        ]),
         log_c: w.log_c,
         log_c_plus15: w.log_c + 15,
         log_r: w.log_r,
@@ -369,22 +374,71 @@ pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) ->
             .map(|reg| ReadEntry { index: reg.offset / 4, name: reg.name, value: read_value(reg.name, sp) })
             .collect(),
     };
-    let bank = |name: &str, abits: u32, write: String, read: String, waddr: &str, raddr: &str, q: &str| BankView {
-        name: name.into(),
-        abits,
-        write,
-        read,
-        waddr: waddr.into(),
-        raddr: raddr.into(),
-        q: q.into(),
-    };
+    let bank =
+        |name: &str, abits: u32, write: String, read: String, waddr: &str, raddr: &str, q: &str| BankView {
+            name: name.into(),
+            abits,
+            write,
+            read,
+            waddr: waddr.into(),
+            raddr: raddr.into(),
+            q: q.into(),
+        };
     let banks = vec![
-        bank("act0", w.act_ab, "l_act_we && !l_act_bank".into(), "e_act_re && !e_act_bank".into(), "l_act_addr", "e_act_addr", "act_q0"),
-        bank("act1", w.act_ab, "l_act_we && l_act_bank".into(), "e_act_re && e_act_bank".into(), "l_act_addr", "e_act_addr", "act_q1"),
-        bank("wgt0", w.wgt_ab, "l_wgt_we && !l_w_bank".into(), "e_wgt_re && !e_w_bank".into(), "l_wgt_addr", "e_wgt_addr", "wgt_q0"),
-        bank("wgt1", w.wgt_ab, "l_wgt_we && l_w_bank".into(), "e_wgt_re && e_w_bank".into(), "l_wgt_addr", "e_wgt_addr", "wgt_q1"),
-        bank("par0", w.par_ab, "l_par_we && !l_w_bank".into(), "e_par_re && !e_w_bank".into(), "l_par_addr", "e_par_addr", "par_q0"),
-        bank("par1", w.par_ab, "l_par_we && l_w_bank".into(), "e_par_re && e_w_bank".into(), "l_par_addr", "e_par_addr", "par_q1"),
+        bank(
+            "act0",
+            w.act_ab,
+            "l_act_we && !l_act_bank".into(),
+            "e_act_re && !e_act_bank".into(),
+            "l_act_addr",
+            "e_act_addr",
+            "act_q0",
+        ),
+        bank(
+            "act1",
+            w.act_ab,
+            "l_act_we && l_act_bank".into(),
+            "e_act_re && e_act_bank".into(),
+            "l_act_addr",
+            "e_act_addr",
+            "act_q1",
+        ),
+        bank(
+            "wgt0",
+            w.wgt_ab,
+            "l_wgt_we && !l_w_bank".into(),
+            "e_wgt_re && !e_w_bank".into(),
+            "l_wgt_addr",
+            "e_wgt_addr",
+            "wgt_q0",
+        ),
+        bank(
+            "wgt1",
+            w.wgt_ab,
+            "l_wgt_we && l_w_bank".into(),
+            "e_wgt_re && e_w_bank".into(),
+            "l_wgt_addr",
+            "e_wgt_addr",
+            "wgt_q1",
+        ),
+        bank(
+            "par0",
+            w.par_ab,
+            "l_par_we && !l_w_bank".into(),
+            "e_par_re && !e_w_bank".into(),
+            "l_par_addr",
+            "e_par_addr",
+            "par_q0",
+        ),
+        bank(
+            "par1",
+            w.par_ab,
+            "l_par_we && l_w_bank".into(),
+            "e_par_re && e_w_bank".into(),
+            "l_par_addr",
+            "e_par_addr",
+            "par_q1",
+        ),
     ];
     let top = TopView {
         header: header.into(),
@@ -413,10 +467,17 @@ pub fn files(tera: &tera::Tera, header: &str, sp: &SystemParams, array: &str) ->
     }
     let file = |m: &str| format!("{m}.v");
     Ok(vec![
-        (file(&n.part("spad")), render(tera, "system_spad.v.tera", &Simple { header: header.into(), module: n.part("spad") })?),
+        (
+            file(&n.part("spad")),
+            render(tera, "system_spad.v.tera", &Simple { header: header.into(), module: n.part("spad") })?,
+        ),
         (
             file(&n.part("fifo_mem")),
-            render(tera, "system_fifo_mem.v.tera", &Simple { header: header.into(), module: n.part("fifo_mem") })?,
+            render(
+                tera,
+                "system_fifo_mem.v.tera",
+                &Simple { header: header.into(), module: n.part("fifo_mem") },
+            )?,
         ),
         (file(&n.part("ctrl")), render(tera, "system_ctrl.v.tera", &ctrl)?),
         (file(&n.part("loader")), render(tera, "system_loader.v.tera", &loader)?),

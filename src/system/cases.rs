@@ -23,12 +23,21 @@ impl Geometry {
         let o = |n: usize, k: usize, s: usize, d: usize, p: usize| {
             (n + 2 * p).checked_sub(d * (k - 1) + 1).map_or(0, |span| span / s + 1)
         };
-        (o(in_h, self.k.0, self.stride.0, self.dil.0, self.pad.0), o(in_w, self.k.1, self.stride.1, self.dil.1, self.pad.1))
+        (
+            o(in_h, self.k.0, self.stride.0, self.dil.0, self.pad.0),
+            o(in_w, self.k.1, self.stride.1, self.dil.1, self.pad.1),
+        )
     }
 }
 
 /// The descriptor of a convolution of x (in_h x in_w x in_c) to out_c channels.
-pub fn conv_descriptor(x_dim: (usize, usize, usize), out_c: usize, g: &Geometry, flags: u8, zp: i8) -> Descriptor {
+pub fn conv_descriptor(
+    x_dim: (usize, usize, usize),
+    out_c: usize,
+    g: &Geometry,
+    flags: u8,
+    zp: i8,
+) -> Descriptor {
     let (out_h, out_w) = g.out_hw(x_dim.0, x_dim.1);
     Descriptor {
         opcode: OP_CONV2D,
@@ -58,7 +67,8 @@ pub fn random_requant(rng: &mut SplitMix64, out_c: usize, k: usize) -> Vec<Requa
     (0..out_c)
         .map(|_| {
             let mult = rng.range_i64(1 << 14, (1 << 16) - 1) as u16;
-            let shift = ((typical * mult as f64 / 64.0).log2().round() as i64 + rng.range_i64(-1, 1)).clamp(0, 63);
+            let shift =
+                ((typical * mult as f64 / 64.0).log2().round() as i64 + rng.range_i64(-1, 1)).clamp(0, 63);
             Requant { bias: rng.range_i64(-4096, 4096) as i32, mult, shift: shift as u8 }
         })
         .collect()
@@ -162,7 +172,13 @@ pub fn stimulus(sp: &SystemParams, jobs: &[ConvJob], pacing: Pacing, rng: &mut S
         beats.extend(words.into_iter().enumerate().map(|(i, word)| InBeat { word, last: i + 1 == n }));
     }
     let gaps = (0..beats.len())
-        .map(|_| if rng.uniform() < pacing.gap_prob { rng.range_usize(1, pacing.max_gap as usize) as u32 } else { 0 })
+        .map(|_| {
+            if rng.uniform() < pacing.gap_prob {
+                rng.range_usize(1, pacing.max_gap as usize) as u32
+            } else {
+                0
+            }
+        })
         .collect();
     let out_words: usize = jobs.iter().map(|j| j.desc.shape(sp).out_words).sum();
     let horizon = if pacing.stall_prob > 0.0 { 4 * (beats.len() + out_words) + 1000 } else { 0 };

@@ -24,6 +24,7 @@ pub mod format;
 pub mod harness;
 pub mod prune_unit;
 pub mod sparse_vectors;
+pub mod system;
 pub mod vectors;
 
 pub use check::{check_run, Checked};
@@ -557,6 +558,13 @@ pub fn main(args: &VerifyArgs) -> Result<ExitCode> {
         passed &= unit.passed();
     }
     println!("{}", report.sentinel());
+    if let Some(sp) = crate::system::SystemParams::of(&config) {
+        // The system top around the array: whole jobs through its AXI ports.
+        println!("verify {}: building the system testbench ...", sp.top);
+        let sys = system::verify(&sp, config.params().acc_bits, &design, args.cases, args.seed, &opts)?;
+        println!("{}", sys.sentinel());
+        passed &= sys.passed();
+    }
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
