@@ -675,7 +675,7 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path, wave: Option<&Path>)
             let text = std::fs::read_to_string(dir.join("rtl").join(name)).map_err(|e| bad(name, &e))?;
             files.push((name.clone(), text));
         }
-        Design { top: info.top.clone(), files }
+        Design { top: info.top.clone(), system: None, files }
     };
     if let Some(parent) = wave.and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
