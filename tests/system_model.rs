@@ -87,3 +87,51 @@ fn a_long_reduction_keeps_the_array_busy() {
     // loading is not overlapped for a single job; compute after the load stays within 5% of ideal
     assert!(r.regs.cycles - load < compute + compute / 20 + 64, "compute phase too slow");
 }
+
+#[test]
+fn a_layer_split_into_bands_and_channel_groups_equals_the_whole_convolution() {
+    use accelc::system::plan::{assemble, plan_layer};
+    // small banks force several bands and groups
+    let text = "name = \"sys\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"output_stationary\"\n\
+                [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
+                [system]\nstream_bits = 32\nact_words = 256\nweight_words = 512\nparam_tiles = 2\nout_words = 16\n";
+    let sp = SystemParams::of(&toml::from_str(text).unwrap()).unwrap();
+    let mut rng = SplitMix64::new(9);
+    for (h, w, in_c, out_c, g) in [
+        (20, 9, 6, 19, cases::Geometry { k: (3, 3), stride: (1, 1), dil: (1, 1), pad: (1, 1) }),
+        (23, 7, 5, 9, cases::Geometry { k: (3, 3), stride: (2, 2), dil: (1, 1), pad: (1, 1) }),
+        (17, 5, 4, 12, cases::Geometry { k: (3, 1), stride: (1, 1), dil: (2, 1), pad: (2, 0) }),
+        (30, 6, 8, 8, cases::Geometry { k: (1, 1), stride: (1, 1), dil: (1, 1), pad: (0, 0) }),
+    ] {
+        let x = cases::random_tensor3(&mut rng, (h, w, in_c));
+        let wt = cases::random_tensor4(&mut rng, (out_c, g.k.0, g.k.1, in_c));
+        let rq = cases::random_requant(&mut rng, out_c, g.k.0 * g.k.1 * in_c);
+        let plan = plan_layer(&sp, &x, &wt, &rq, &g, 3, true).unwrap();
+        assert!(plan.len() >= 2, "the banks should force a split");
+        let jobs: Vec<ConvJob> = plan.iter().map(|p| p.job.clone()).collect();
+        let r = run_jobs(&sp, &jobs, Pacing::RANDOM, 4);
+        check_outputs(&sp, &jobs, &r);
+        let mut at = 0;
+        let outs: Vec<_> = jobs
+            .iter()
+            .map(|j| {
+                let n = j.desc.shape(&sp).out_words;
+                let words: Vec<_> = r.outputs[at..at + n].iter().map(|o| o.word.clone()).collect();
+                at += n;
+                unpack_output(&sp, &j.desc, &words)
+            })
+            .collect();
+        let (oh, ow) = g.out_hw(h, w);
+        let whole = ConvJob {
+            desc: cases::conv_descriptor((h, w, in_c), out_c, &g, 1, 3),
+            x: x.clone(),
+            w: wt.clone(),
+            requant: rq.clone(),
+        };
+        let mut whole = whole;
+        whole.desc.flags = accelc::system::descriptor::FLAG_RELU;
+        let y = assemble(&plan, &outs, out_c);
+        assert_eq!(y.dim(), (oh, ow, out_c));
+        assert_eq!(y, reference::conv(&whole), "{h}x{w}x{in_c} -> {out_c} {g:?}: {} jobs", plan.len());
+    }
+}

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod descriptor;
 pub mod layout;
 pub mod manifest;
+pub mod plan;
 pub mod reference;
 pub mod regs;
 
