@@ -135,3 +135,23 @@ fn a_layer_split_into_bands_and_channel_groups_equals_the_whole_convolution() {
         assert_eq!(y, reference::conv(&whole), "{h}x{w}x{in_c} -> {out_c} {g:?}: {} jobs", plan.len());
     }
 }
+
+#[test]
+fn the_readme_documents_every_register_error_and_descriptor_field() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for r in accelc::system::regs::REGISTERS {
+        let row = format!("| `0x{:02X}` | {} |", r.offset, r.name);
+        assert!(readme.contains(&row), "README has no register row {row}");
+    }
+    for e in accelc::system::JobError::ALL {
+        let text = format!("{} {}", e.code(), e.name());
+        assert!(readme.contains(&text), "README does not name error {text}");
+    }
+    for f in accelc::system::descriptor::FIELDS {
+        assert!(
+            f.name.starts_with("reserved") || readme.contains(f.name),
+            "README has no descriptor field {}",
+            f.name
+        );
+    }
+}
