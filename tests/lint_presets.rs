@@ -53,7 +53,7 @@ fn every_preset_lints_clean() {
                         let design = generate(&config).unwrap();
                         let out = work_dir(&config.name);
                         design.write_dir(&out).unwrap();
-                        let report = lint_all(&out, &design.top).unwrap();
+                        let report = lint_all(&out, design.outermost()).unwrap();
                         findings.extend(report.lines.iter().map(|l| format!("{}: {l}", config.name)));
                     }
                     findings
@@ -77,7 +77,7 @@ fn lint_catches_a_latch_planted_in_a_generated_pe() {
     *text = text.replacen("endmodule", planted, 1);
     let out = work_dir("planted_latch");
     design.write_dir(&out).unwrap();
-    let report = lint_all(&out, &design.top).unwrap();
+    let report = lint_all(&out, design.outermost()).unwrap();
     assert!(!report.clean());
     assert!(report.lines.iter().any(|l| l.starts_with("yosys:") && l.contains("atch")), "{report}");
 }
