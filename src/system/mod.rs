@@ -7,6 +7,7 @@
 //! Python host library, the manifest and the README all read them.
 
 pub mod descriptor;
+pub mod host_py;
 pub mod layout;
 pub mod regs;
 
