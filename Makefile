@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth check test bench bench-sac bench-sparse fpga-table explore train-demo clean
+.PHONY: setup build run gen lint verify synth check test bench bench-sac bench-sparse bench-system fpga-table explore train-demo clean
 
 setup:
 	bash scripts/setup.sh
@@ -57,6 +57,12 @@ bench: build
 	cargo bench --quiet --bench spine
 	cargo bench --quiet --bench sac
 	cargo bench --quiet --bench sparse
+	cargo bench --quiet --bench system
+
+# System tops on whole real conv layers: MACs per PE per cycle (loads and stores included), bytes per MAC;
+# tables in rtl_out/bench/system.{json,csv}.
+bench-system: build
+	cargo bench --quiet --bench system
 
 # MAC vs SAC (Tetris) on real networks; tables in rtl_out/bench/sac.{json,csv}.
 bench-sac: build

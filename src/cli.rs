@@ -28,7 +28,13 @@ pub fn gen(args: &GenArgs) -> Result<ExitCode> {
     let design = crate::rtl::generate(&config)?;
     let out = args.out.clone().unwrap_or_else(|| default_out_dir(&config));
     design.write_dir(&out)?;
-    println!("gen {}: {} files, top {} -> {}", config.name, design.files.len(), design.top, out.display());
+    println!(
+        "gen {}: {} files, top {} -> {}",
+        config.name,
+        design.files.len(),
+        design.outermost(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -43,7 +49,7 @@ pub fn lint(args: &LintArgs) -> Result<ExitCode> {
     let design = crate::rtl::generate(&config)?;
     let dir = default_out_dir(&config);
     design.write_dir(&dir)?;
-    let report = crate::tools::lint_all(&dir, &design.top)?;
+    let report = crate::tools::lint_all(&dir, design.outermost())?;
     println!("{report}");
     Ok(if report.clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -153,6 +153,7 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
         ),
         _ => {}
     }
+    system_rules(&mut ck, c);
     if ck.errors.is_empty() {
         Ok(())
     } else {
@@ -211,6 +212,83 @@ fn sparse_rules(ck: &mut Checker, c: &Config) {
     }
 }
 
+/// The system top (`crate::system`): an output-stationary int8 MAC array with int32 accumulators
+/// whose columns are the byte lanes of the stream word, and scratchpads of sizes the RTL can address.
+fn system_rules(ck: &mut Checker, c: &Config) {
+    let Some(s) = c.system.as_ref() else { return };
+    let unsupported = "WS and SAC systems are not supported yet";
+    ck.require(
+        c.pe.kind == PeKind::Mac,
+        "pe.kind",
+        format!("\"{}\"", kind_name(c.pe.kind)),
+        &format!("[system] wraps output-stationary MAC arrays only: needs pe.kind = \"mac\" ({unsupported})"),
+    );
+    ck.require(
+        c.array.dataflow == Dataflow::OutputStationary,
+        "array.dataflow",
+        "\"weight_stationary\"",
+        &format!(
+            "[system] wraps output-stationary MAC arrays only: needs dataflow = \"output_stationary\" ({unsupported})"
+        ),
+    );
+    let int8 = "must be 8 with a [system] table (the streams carry int8 lanes)";
+    ck.require(c.pe.act_bits == 8, "pe.act_bits", c.pe.act_bits, int8);
+    ck.require(c.pe.weight_bits == 8, "pe.weight_bits", c.pe.weight_bits, int8);
+    let acc_rule = "must be 32 with a [system] table (int32 accumulators and biases)";
+    match c.pe.acc_bits {
+        Some(acc) => ck.require(acc == 32, "pe.acc_bits", acc, acc_rule),
+        None => {
+            // The default width (derive.rs), which the array would be built with.
+            let derived =
+                (c.pe.weight_bits + c.pe.act_bits + super::derive::clog2(c.pe.max_reduction as u64)).min(64);
+            ck.require(
+                derived == 32,
+                "pe.acc_bits",
+                format!("{derived} (derived from pe.max_reduction = {})", c.pe.max_reduction),
+                &format!("{acc_rule}; set pe.acc_bits = 32"),
+            );
+        }
+    }
+    let (rows, cols) = (c.array.rows, c.array.cols);
+    ck.require(rows.is_power_of_two(), "array.rows", rows, "must be a power of two with a [system] table");
+    ck.require(
+        matches!(cols, 4 | 8 | 16 | 32),
+        "array.cols",
+        cols,
+        "must be 4, 8, 16 or 32 with a [system] table (the byte lanes of a stream word)",
+    );
+    ck.require(
+        rows <= cols,
+        "array.rows",
+        rows,
+        &format!("must be at most array.cols ({cols}) with a [system] table"),
+    );
+    let beat = cols.saturating_mul(8);
+    ck.require(
+        s.stream_bits == beat,
+        "system.stream_bits",
+        s.stream_bits,
+        &format!("must be array.cols x 8 = {beat}: one channel vector per beat"),
+    );
+    ck.range("system.act_words", s.act_words, 1, 1 << 20);
+    ck.range("system.weight_words", s.weight_words, 1, 1 << 20);
+    ck.range("system.param_tiles", s.param_tiles, 1, 256);
+    ck.require(
+        s.out_words >= rows && s.out_words <= 1 << 16,
+        "system.out_words",
+        s.out_words,
+        &format!("must be between array.rows ({rows}) and 65536 (the output FIFO holds at least one fold: R words)"),
+    );
+}
+
+fn kind_name(k: PeKind) -> &'static str {
+    match k {
+        PeKind::Mac => "mac",
+        PeKind::Sac => "sac",
+        PeKind::Sparse1d => "sparse_1d",
+    }
+}
+
 /// Turns a TOML parse/shape error into our one-line form: the line number, the key path (from the
 /// `[table]` header above the line and the key on it) and the value written there.
 pub(super) fn from_toml_error(file: &str, text: &str, e: &toml::de::Error) -> super::ConfigErrors {
@@ -246,4 +324,53 @@ pub(super) fn from_toml_error(file: &str, text: &str, e: &toml::de::Error) -> su
         None => ConfigError::new(file, "", "", message),
     };
     super::ConfigErrors(vec![err])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn system(rows: u32, cols: u32, acc: &str, sizes: &str) -> String {
+        format!(
+            "name = \"s\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"output_stationary\"\n\
+             [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\n{acc}\n\
+             [system]\nstream_bits = {}\n{sizes}\n",
+            cols * 8
+        )
+    }
+
+    #[test]
+    fn system_rules_accept_their_bounds() {
+        let largest = "act_words = 1048576\nweight_words = 1048576\nparam_tiles = 256\nout_words = 65536";
+        let smallest = "act_words = 1\nweight_words = 1\nparam_tiles = 1\nout_words = 32";
+        for (rows, cols) in [(1, 4), (4, 4), (2, 8), (8, 8), (16, 16), (32, 32)] {
+            for sizes in [largest, smallest] {
+                let text = system(rows, cols, "acc_bits = 32", sizes);
+                assert!(
+                    Config::parse("t.toml", &text).is_ok(),
+                    "{text}\n{:?}",
+                    Config::parse("t.toml", &text)
+                );
+            }
+        }
+        // A derived accumulator of 32 bits is accepted: 8 + 8 + log2(65536).
+        let derived = system(4, 4, "max_reduction = 65536", smallest);
+        assert!(Config::parse("t.toml", &derived).is_ok());
+        // The same sizes one past either end are rejected, one line each.
+        let errs = Config::parse(
+            "t.toml",
+            &system(
+                32,
+                32,
+                "acc_bits = 32",
+                "act_words = 0\nweight_words = 1048577\nparam_tiles = 0\nout_words = 31",
+            ),
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = errs.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["system.act_words", "system.weight_words", "system.param_tiles", "system.out_words"]
+        );
+    }
 }

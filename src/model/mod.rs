@@ -14,6 +14,7 @@ pub mod prune_unit;
 pub mod sac_array;
 pub mod sac_unit;
 pub mod sparse_array;
+pub mod system;
 mod ws_array;
 
 pub use gemm::{run_gemm, GemmRun, Matrix};

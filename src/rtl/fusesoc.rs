@@ -9,8 +9,9 @@ pub fn vlnv(name: &str) -> String {
 }
 
 /// The core file: one fileset with every Verilog source in read order, a `default` target with the
-/// top module, and a `lint` target that runs Verilator's `-Wall` lint (clean for every design).
-pub fn core_file(p: &Params, verilog: &[&str], description: &str) -> String {
+/// top module `top` (the system top when the design has one), and a `lint` target that runs
+/// Verilator's `-Wall` lint (clean for every design).
+pub fn core_file(p: &Params, top: &str, verilog: &[&str], description: &str) -> String {
     let files: String = verilog.iter().map(|f| format!("      - {f}\n")).collect();
     format!(
         "CAPI=2:\n\
@@ -37,6 +38,5 @@ pub fn core_file(p: &Params, verilog: &[&str], description: &str) -> String {
          \x20       verilator_options: [-Wall]\n",
         version = env!("CARGO_PKG_VERSION"),
         vlnv = vlnv(&p.name),
-        top = p.name,
     )
 }

@@ -24,7 +24,7 @@ pub fn manifest(config: &Config, p: &Params, files: &[(String, String)]) -> Resu
     for f in &iface.output.fields {
         ports.push(json!({"name": f.port, "direction": "output", "width": f.width(), "lanes": f.lanes, "lane_bits": f.lane_bits, "encoding": f.encoding, "signed": f.is_signed(), "meaning": f.meaning}));
     }
-    let doc = json!({
+    let mut doc = json!({
         "format_version": FORMAT_VERSION,
         "generator": format!("accelc {}", env!("CARGO_PKG_VERSION")),
         "name": config.name,
@@ -40,5 +40,9 @@ pub fn manifest(config: &Config, p: &Params, files: &[(String, String)]) -> Resu
             p.act_bits, p.weight_bits, p.prod_bits, p.acc_bits
         ),
     });
+    if let Some(sp) = crate::system::SystemParams::of(config) {
+        // The system top: the ports, registers, descriptor and stream layouts a host needs.
+        doc["system"] = crate::system::manifest::system_manifest(&sp);
+    }
     Ok(serde_json::to_string_pretty(&doc)? + "\n")
 }

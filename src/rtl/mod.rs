@@ -7,6 +7,7 @@ mod manifest;
 pub mod prune_unit;
 mod sac;
 mod sparse;
+pub mod system;
 mod top;
 pub mod verilog;
 
@@ -24,6 +25,8 @@ use verilog::{lit, sign_extend};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Design {
     pub top: String,
+    /// The system top around the array (`<name>_system`), for configs with a `[system]` table.
+    pub system: Option<String>,
     /// (file name, contents): Verilog sources in dependency order, then files.f and manifest.json.
     pub files: Vec<(String, String)>,
 }
@@ -32,6 +35,11 @@ impl Design {
     /// The Verilog sources, in the order a tool must read them.
     pub fn verilog_files(&self) -> impl Iterator<Item = &str> {
         self.files.iter().map(|(n, _)| n.as_str()).filter(|n| n.ends_with(".v"))
+    }
+
+    /// The module that contains everything: the system top when there is one, else the array.
+    pub fn outermost(&self) -> &str {
+        self.system.as_deref().unwrap_or(&self.top)
     }
 
     /// The text of one file.
@@ -68,6 +76,12 @@ fn engine() -> Result<tera::Tera> {
         ("sparse_row.v.tera", include_str!("../../templates/sparse_row.v.tera")),
         ("sparse_top.v.tera", include_str!("../../templates/sparse_top.v.tera")),
         ("prune_unit.v.tera", include_str!("../../templates/prune_unit.v.tera")),
+        ("system_spad.v.tera", include_str!("../../templates/system_spad.v.tera")),
+        ("system_fifo_mem.v.tera", include_str!("../../templates/system_fifo_mem.v.tera")),
+        ("system_ctrl.v.tera", include_str!("../../templates/system_ctrl.v.tera")),
+        ("system_loader.v.tera", include_str!("../../templates/system_loader.v.tera")),
+        ("system_engine.v.tera", include_str!("../../templates/system_engine.v.tera")),
+        ("system_top.v.tera", include_str!("../../templates/system_top.v.tera")),
     ])?;
     Ok(tera)
 }
@@ -180,14 +194,28 @@ pub fn generate(config: &Config) -> Result<Design> {
         ],
         (None, None) => mac_files(&tera, &header, &p, &pe, &ir)?,
     };
+    let system = crate::system::SystemParams::of(config);
+    if let Some(sp) = &system {
+        files.extend(system::files(&tera, &header, sp, &p.name)?);
+    }
     let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
+    if let Some(sp) = &system {
+        files.push((crate::system::c_header::c_header_file_name(sp), crate::system::c_header::c_header(sp)));
+    }
     let manifest = manifest::manifest(config, &p, &files)?;
-    let verilog: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    let core = fusesoc::core_file(&p, &verilog, &describe(&p));
+    let verilog: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).filter(|n| n.ends_with(".v")).collect();
+    let outermost = system.as_ref().map_or(p.name.as_str(), |sp| sp.top.as_str());
+    let description = match &system {
+        Some(_) => {
+            format!("{}, in a system top with scratchpads and AXI4-Stream/AXI4-Lite ports", describe(&p))
+        }
+        None => describe(&p),
+    };
+    let core = fusesoc::core_file(&p, outermost, &verilog, &description);
     files.push(("files.f".into(), file_list));
     files.push(("manifest.json".into(), manifest));
     files.push((format!("{}.core", p.name), core));
-    Ok(Design { top: p.name.clone(), files })
+    Ok(Design { top: p.name.clone(), system: system.map(|sp| sp.top), files })
 }
 
 /// One line on what a design is, e.g. `8x8 MAC array, output-stationary, 8-bit weights and activations`.

@@ -28,7 +28,7 @@ pub fn generate_prune_unit(config: &Config) -> Result<Design> {
     let p = config.params();
     anyhow::ensure!(p.sparse.is_some(), "{}: the pruning unit comes with sparse_1d arrays", config.name);
     let (name, text) = file(&engine()?, &header(config, &p), &p)?;
-    Ok(Design { top: prune_unit_name(&p), files: vec![(name, text)] })
+    Ok(Design { top: prune_unit_name(&p), system: None, files: vec![(name, text)] })
 }
 
 #[derive(Serialize)]

@@ -6,9 +6,14 @@
 //! The tables here are the one source of the interface: the RTL views, the model, the C header, the
 //! Python host library, the manifest and the README all read them.
 
+pub mod c_header;
+pub mod cases;
 pub mod descriptor;
 pub mod host_py;
 pub mod layout;
+pub mod manifest;
+pub mod plan;
+pub mod reference;
 pub mod regs;
 
 pub use descriptor::{Descriptor, JobError, JobShape};

@@ -24,6 +24,7 @@ pub mod format;
 pub mod harness;
 pub mod prune_unit;
 pub mod sparse_vectors;
+pub mod system;
 pub mod vectors;
 
 pub use check::{check_run, Checked};
@@ -557,6 +558,13 @@ pub fn main(args: &VerifyArgs) -> Result<ExitCode> {
         passed &= unit.passed();
     }
     println!("{}", report.sentinel());
+    if let Some(sp) = crate::system::SystemParams::of(&config) {
+        // The system top around the array: whole jobs through its AXI ports.
+        println!("verify {}: building the system testbench ...", sp.top);
+        let sys = system::verify(&sp, config.params().acc_bits, &design, args.cases, args.seed, &opts)?;
+        println!("{}", sys.sentinel());
+        passed &= sys.passed();
+    }
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -667,7 +675,7 @@ pub fn replay(dir: &Path, saved_rtl: bool, out_root: &Path, wave: Option<&Path>)
             let text = std::fs::read_to_string(dir.join("rtl").join(name)).map_err(|e| bad(name, &e))?;
             files.push((name.clone(), text));
         }
-        Design { top: info.top.clone(), files }
+        Design { top: info.top.clone(), system: None, files }
     };
     if let Some(parent) = wave.and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;

@@ -1,0 +1,487 @@
+//! The system top's Verilog: every width, literal and name of `templates/system_*.v.tera` is
+//! computed here from `SystemParams` (the templates do no arithmetic).
+
+use super::render;
+use super::verilog::lit;
+use crate::config::derive::clog2;
+use crate::system::regs::{self, REGISTERS};
+use crate::system::SystemParams;
+use anyhow::Result;
+use serde::Serialize;
+
+/// Module names of the system's parts.
+pub struct SystemNames {
+    pub top: String,
+}
+
+impl SystemNames {
+    pub fn of(sp: &SystemParams) -> SystemNames {
+        SystemNames { top: sp.top.clone() }
+    }
+    pub fn part(&self, part: &str) -> String {
+        format!("{}_{part}", self.top)
+    }
+}
+
+/// Widths shared by the templates.
+struct Widths {
+    act_ab: u32,
+    wgt_ab: u32,
+    par_ab: u32,
+    out_ab: u32,
+    rb: u32,
+    cb: u32,
+    log_r: u32,
+    log_c: u32,
+    wkb: u32,
+    aqb: u32,
+    kpb: u32,
+    rib: u32,
+    dib: u32,
+    lab: u32,
+}
+
+fn widths(sp: &SystemParams) -> Widths {
+    let ab = |n: usize| clog2(n as u64).max(1);
+    let (act_ab, wgt_ab, par_ab) = (ab(sp.act_words), ab(sp.weight_words), ab(sp.param_words()));
+    Widths {
+        act_ab,
+        wgt_ab,
+        par_ab,
+        out_ab: ab(sp.out_words),
+        rb: ab(sp.rows),
+        cb: ab(sp.cols),
+        log_r: clog2(sp.rows as u64),
+        log_c: clog2(sp.cols as u64),
+        wkb: wgt_ab + 1,
+        aqb: clog2(2 * sp.rows as u64 + 1),
+        kpb: clog2(sp.rows as u64 + 1),
+        // rows in flight: at most three folds of R (folds are at least C >= R edges apart)
+        rib: clog2(4 * sp.rows as u64 + 1),
+        dib: ab(sp.desc_words),
+        lab: act_ab.max(wgt_ab).max(par_ab) + 1,
+    }
+}
+
+/// The bits of each (signal, width, lo, len) outside [lo + len - 1 : lo], as a concatenation list.
+fn dropped_bits(slices: &[(&str, u32, u32, u32)]) -> String {
+    let mut parts = Vec::new();
+    for &(name, width, lo, len) in slices {
+        if lo + len < width {
+            parts.push(format!("{name}[{}:{}]", width - 1, lo + len));
+        }
+        if lo > 0 {
+            parts.push(format!("{name}[{}:0]", lo - 1));
+        }
+    }
+    parts.join(", ")
+}
+
+fn zext(signal: &str, from: u32, to: u32) -> String {
+    if to == from {
+        signal.to_string()
+    } else {
+        format!("{{{}, {signal}}}", lit(to - from, 0))
+    }
+}
+
+#[derive(Serialize)]
+struct EngineView {
+    header: String,
+    module: String,
+    array: String,
+    fifo_mem: String,
+    rows: usize,
+    cols: usize,
+    w: u32,
+    w_m1: u32,
+    w_zero: String,
+    a_m1: u32,
+    acc_all_m1: u32,
+    act_ab: u32,
+    act_ab_m1: u32,
+    wgt_ab_m1: u32,
+    par_ab_m1: u32,
+    out_ab: u32,
+    out_ab_m1: u32,
+    out_ab_zero: String,
+    out_ab_one: String,
+    out_words: String,
+    count_zero: String,
+    count_wr: String,
+    count_rd: String,
+    keep_to_count: String,
+    keep_full: String,
+    kpb_m1: u32,
+    kpb_one: String,
+    rb_m1: u32,
+    rb_zero: String,
+    rb_one: String,
+    r_last: String,
+    cb_m1: u32,
+    cb_zero: String,
+    cb_one: String,
+    c_last: String,
+    aqb: u32,
+    aqb_m1: u32,
+    aqb_zero: String,
+    aq_r: String,
+    aq_r1: String,
+    aq_zero1: String,
+    aq_2r1: String,
+    aq_inflight: String,
+    rib_m1: u32,
+    rib_zero: String,
+    rib_r: String,
+    rib_row: String,
+    wkb: u32,
+    wkb_m1: u32,
+    wkb_zero: String,
+    wkb_one: String,
+    k_full_m1: u32,
+    log_c_zero: String,
+    cbo_zero: String,
+    par_addr: String,
+}
+
+#[derive(Serialize)]
+struct LoaderView {
+    header: String,
+    module: String,
+    desc_words: usize,
+    w: u32,
+    w_m1: u32,
+    act_ab: u32,
+    act_ab_m1: u32,
+    wgt_ab_m1: u32,
+    par_ab_m1: u32,
+    dib_m1: u32,
+    dib_zero: String,
+    dib_one: String,
+    dib_last: String,
+    c_m1_32: String,
+    r_m1_40: String,
+    unused_bits: String,
+    log_c: u32,
+    log_c_plus15: u32,
+    log_r: u32,
+    log_r_plus31: u32,
+    log_c_zero: String,
+    wgtw_m1: u32,
+    act_words_48: String,
+    weight_words_w: String,
+    param_tiles_16: String,
+    lab_m1: u32,
+    lab_zero: String,
+    lab_one: String,
+    r_pw_expr: String,
+}
+
+#[derive(Serialize)]
+struct ReadEntry {
+    index: u32,
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct CtrlView {
+    header: String,
+    module: String,
+    reg_ctrl: u32,
+    reg_gie: u32,
+    reg_ier: u32,
+    reg_isr: u32,
+    read_map: Vec<ReadEntry>,
+}
+
+#[derive(Serialize)]
+struct BankView {
+    name: String,
+    abits: u32,
+    write: String,
+    read: String,
+    waddr: String,
+    raddr: String,
+    q: String,
+}
+
+#[derive(Serialize)]
+struct TopView {
+    header: String,
+    module: String,
+    header_file: String,
+    array: String,
+    ctrl: String,
+    loader: String,
+    engine: String,
+    spad: String,
+    rows: usize,
+    cols: usize,
+    w: u32,
+    w_m1: u32,
+    act_ab: u32,
+    act_ab_m1: u32,
+    wgt_ab_m1: u32,
+    par_ab_m1: u32,
+    job_fields: Vec<&'static str>,
+    banks: Vec<BankView>,
+}
+
+const JOB_FIELDS: &[&str] = &[
+    "p_in_h", "p_in_w", "p_out_w", "p_kw", "p_sh", "p_sw", "p_dh", "p_dw", "p_pt", "p_pl", "p_zp", "p_relu",
+    "p_cb", "p_nt", "p_kwords", "p_pixels", "p_mt", "p_plane",
+];
+
+fn reg_index(name: &str) -> u32 {
+    regs::offset(name) / 4
+}
+
+fn read_value(name: &str, sp: &SystemParams) -> String {
+    match name {
+        "CTRL" => "{29'd0, !running, done, running}".into(),
+        "GIE" => "{31'd0, gie}".into(),
+        "IER" => "{31'd0, ier}".into(),
+        "ISR" => "{31'd0, isr}".into(),
+        "CYCLES_LO" => "cycles[31:0]".into(),
+        "CYCLES_HI" => "cycles[63:32]".into(),
+        "ERROR" => "{28'd0, error}".into(),
+        "ERROR_JOB" => "{16'd0, error_job}".into(),
+        "JOBS_DONE" => "jobs_done".into(),
+        "ID" => format!("32'h{:08x}", regs::ID_VALUE),
+        "ARRAY" => format!("{{16'd{}, 16'd{}}}", sp.cols, sp.rows),
+        "ACT_WORDS" => lit(32, sp.act_words as u64),
+        "WEIGHT_WORDS" => lit(32, sp.weight_words as u64),
+        "PARAM_TILES" => lit(32, sp.param_tiles as u64),
+        "OUT_WORDS" => lit(32, sp.out_words as u64),
+        other => panic!("register {other} has no read value"),
+    }
+}
+
+/// The system's Verilog files, in dependency order (after the array's own files).
+pub fn files(
+    tera: &tera::Tera,
+    header: &str,
+    sp: &SystemParams,
+    array: &str,
+) -> Result<Vec<(String, String)>> {
+    let n = SystemNames::of(sp);
+    let w = widths(sp);
+    let wb = sp.stream_bits;
+    let (r, c) = (sp.rows as u64, sp.cols as u64);
+    let count_bits = w.out_ab + 1;
+    let engine = EngineView {
+        header: header.into(),
+        module: n.part("engine"),
+        array: array.into(),
+        fifo_mem: n.part("fifo_mem"),
+        rows: sp.rows,
+        cols: sp.cols,
+        w: wb,
+        w_m1: wb - 1,
+        w_zero: lit(wb, 0),
+        a_m1: sp.rows as u32 * 8 - 1,
+        acc_all_m1: sp.cols as u32 * 32 - 1,
+        act_ab: w.act_ab,
+        act_ab_m1: w.act_ab - 1,
+        wgt_ab_m1: w.wgt_ab - 1,
+        par_ab_m1: w.par_ab - 1,
+        out_ab: w.out_ab,
+        out_ab_m1: w.out_ab - 1,
+        out_ab_zero: lit(w.out_ab, 0),
+        out_ab_one: lit(w.out_ab, 1),
+        out_words: lit(count_bits, sp.out_words as u64),
+        count_zero: lit(count_bits, 0),
+        count_wr: zext("s2_valid", 1, count_bits),
+        count_rd: zext("rd", 1, count_bits),
+        keep_to_count: zext("keep", w.kpb, count_bits),
+        keep_full: lit(w.kpb, r),
+        kpb_m1: w.kpb - 1,
+        kpb_one: lit(w.kpb, 1),
+        rb_m1: w.rb - 1,
+        rb_zero: lit(w.rb, 0),
+        rb_one: lit(w.rb, 1),
+        r_last: lit(w.rb, r - 1),
+        cb_m1: w.cb - 1,
+        cb_zero: lit(w.cb, 0),
+        cb_one: lit(w.cb, 1),
+        c_last: lit(w.cb, c - 1),
+        aqb: w.aqb,
+        aqb_m1: w.aqb - 1,
+        aqb_zero: lit(w.aqb, 0),
+        aq_r: lit(w.aqb, r),
+        aq_r1: lit(w.aqb + 1, r),
+        aq_zero1: lit(w.aqb + 1, 0),
+        aq_2r1: lit(w.aqb + 1, 2 * r),
+        aq_inflight: zext("f_inflight", 1, w.aqb + 1),
+        rib_m1: w.rib - 1,
+        rib_zero: lit(w.rib, 0),
+        rib_r: lit(w.rib, r),
+        rib_row: zext("arr_out_valid", 1, w.rib),
+        wkb: w.wkb,
+        wkb_m1: w.wkb - 1,
+        wkb_zero: lit(w.wkb, 0),
+        wkb_one: lit(w.wkb, 1),
+        k_full_m1: 21 + w.log_c - 1,
+        log_c_zero: lit(w.log_c, 0),
+        cbo_zero: lit(w.act_ab + 1, 0),
+        par_addr: if w.par_ab > 3 { format!("{{nt[{}:0], pj}}", w.par_ab - 4) } else { "pj".into() },
+    };
+    let loader = LoaderView {
+        header: header.into(),
+        module: n.part("loader"),
+        desc_words: sp.desc_words,
+        w: wb,
+        w_m1: wb - 1,
+        act_ab: w.act_ab,
+        act_ab_m1: w.act_ab - 1,
+        wgt_ab_m1: w.wgt_ab - 1,
+        par_ab_m1: w.par_ab - 1,
+        dib_m1: w.dib - 1,
+        dib_zero: lit(w.dib, 0),
+        dib_one: lit(w.dib, 1),
+        dib_last: lit(w.dib, sp.desc_words as u64 - 1),
+        c_m1_32: lit(32, c - 1),
+        r_m1_40: lit(40, r - 1),
+        unused_bits: dropped_bits(&[
+            ("cb_sum", 32, w.log_c, 16),
+            ("nt_sum", 32, w.log_c, 16),
+            ("mt_sum", 40, w.log_r, 32),
+        ]),
+        log_c: w.log_c,
+        log_c_plus15: w.log_c + 15,
+        log_r: w.log_r,
+        log_r_plus31: w.log_r + 31,
+        log_c_zero: lit(w.log_c, 0),
+        wgtw_m1: 48 + w.log_c - 1,
+        act_words_48: lit(48, sp.act_words as u64),
+        weight_words_w: lit(48 + w.log_c, sp.weight_words as u64),
+        param_tiles_16: lit(16, sp.param_tiles as u64),
+        lab_m1: w.lab - 1,
+        lab_zero: lit(w.lab, 0),
+        lab_one: lit(w.lab, 1),
+        r_pw_expr: format!("{{d_nt[{}:0], 3'b000}}", w.lab - 4),
+    };
+    let ctrl = CtrlView {
+        header: header.into(),
+        module: n.part("ctrl"),
+        reg_ctrl: reg_index("CTRL"),
+        reg_gie: reg_index("GIE"),
+        reg_ier: reg_index("IER"),
+        reg_isr: reg_index("ISR"),
+        read_map: REGISTERS
+            .iter()
+            .map(|reg| ReadEntry { index: reg.offset / 4, name: reg.name, value: read_value(reg.name, sp) })
+            .collect(),
+    };
+    let bank =
+        |name: &str, abits: u32, write: String, read: String, waddr: &str, raddr: &str, q: &str| BankView {
+            name: name.into(),
+            abits,
+            write,
+            read,
+            waddr: waddr.into(),
+            raddr: raddr.into(),
+            q: q.into(),
+        };
+    let banks = vec![
+        bank(
+            "act0",
+            w.act_ab,
+            "l_act_we && !l_act_bank".into(),
+            "e_act_re && !e_act_bank".into(),
+            "l_act_addr",
+            "e_act_addr",
+            "act_q0",
+        ),
+        bank(
+            "act1",
+            w.act_ab,
+            "l_act_we && l_act_bank".into(),
+            "e_act_re && e_act_bank".into(),
+            "l_act_addr",
+            "e_act_addr",
+            "act_q1",
+        ),
+        bank(
+            "wgt0",
+            w.wgt_ab,
+            "l_wgt_we && !l_w_bank".into(),
+            "e_wgt_re && !e_w_bank".into(),
+            "l_wgt_addr",
+            "e_wgt_addr",
+            "wgt_q0",
+        ),
+        bank(
+            "wgt1",
+            w.wgt_ab,
+            "l_wgt_we && l_w_bank".into(),
+            "e_wgt_re && e_w_bank".into(),
+            "l_wgt_addr",
+            "e_wgt_addr",
+            "wgt_q1",
+        ),
+        bank(
+            "par0",
+            w.par_ab,
+            "l_par_we && !l_w_bank".into(),
+            "e_par_re && !e_w_bank".into(),
+            "l_par_addr",
+            "e_par_addr",
+            "par_q0",
+        ),
+        bank(
+            "par1",
+            w.par_ab,
+            "l_par_we && l_w_bank".into(),
+            "e_par_re && e_w_bank".into(),
+            "l_par_addr",
+            "e_par_addr",
+            "par_q1",
+        ),
+    ];
+    let top = TopView {
+        header: header.into(),
+        module: n.top.clone(),
+        header_file: format!("{}_regs.h", n.top),
+        array: array.into(),
+        ctrl: n.part("ctrl"),
+        loader: n.part("loader"),
+        engine: n.part("engine"),
+        spad: n.part("spad"),
+        rows: sp.rows,
+        cols: sp.cols,
+        w: wb,
+        w_m1: wb - 1,
+        act_ab: w.act_ab,
+        act_ab_m1: w.act_ab - 1,
+        wgt_ab_m1: w.wgt_ab - 1,
+        par_ab_m1: w.par_ab - 1,
+        job_fields: JOB_FIELDS.to_vec(),
+        banks,
+    };
+    #[derive(Serialize)]
+    struct Simple {
+        header: String,
+        module: String,
+    }
+    let file = |m: &str| format!("{m}.v");
+    Ok(vec![
+        (
+            file(&n.part("spad")),
+            render(tera, "system_spad.v.tera", &Simple { header: header.into(), module: n.part("spad") })?,
+        ),
+        (
+            file(&n.part("fifo_mem")),
+            render(
+                tera,
+                "system_fifo_mem.v.tera",
+                &Simple { header: header.into(), module: n.part("fifo_mem") },
+            )?,
+        ),
+        (file(&n.part("ctrl")), render(tera, "system_ctrl.v.tera", &ctrl)?),
+        (file(&n.part("loader")), render(tera, "system_loader.v.tera", &loader)?),
+        (file(&n.part("engine")), render(tera, "system_engine.v.tera", &engine)?),
+        (file(&n.top), render(tera, "system_top.v.tera", &top)?),
+    ])
+}

@@ -1,0 +1,233 @@
+//! The system section of manifest.json: what a driver (or a script) needs to use `<name>_system`
+//! without reading its Verilog: ports, registers, descriptor, flags, error codes, stream word
+//! layouts, the requantization arithmetic and what runs and errors do. Every table is read from this
+//! module's siblings; the prose follows the interface spec of issue 9.
+
+use super::descriptor::{FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_RELU, OP_CONV2D};
+use super::regs::{ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
+use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
+use serde_json::{json, Value};
+
+fn port(name: &str, direction: &str, width: u32, meaning: &str) -> Value {
+    json!({"name": name, "direction": direction, "width": width, "meaning": meaning})
+}
+
+/// Ports of `<top>` in declaration order.
+fn ports(sp: &SystemParams) -> Vec<Value> {
+    let (sb, ab) = (sp.stream_bits, ADDR_BITS);
+    vec![
+        port("aclk", "input", 1, "clock; everything updates on its rising edge"),
+        port("aresetn", "input", 1, "synchronous reset, active low"),
+        port("s_axis_tdata", "input", sb, "AXI4-Stream slave (input frames): one word, byte c in bits [8c+7:8c] (lane c); no tkeep, every byte is valid"),
+        port("s_axis_tvalid", "input", 1, "AXI4-Stream slave: a word is offered"),
+        port("s_axis_tready", "output", 1, "AXI4-Stream slave: the word is taken at this edge if tvalid is 1"),
+        port("s_axis_tlast", "input", 1, "AXI4-Stream slave: the last word of a frame (one frame per job)"),
+        port("m_axis_tdata", "output", sb, "AXI4-Stream master (results): one output word, byte c in bits [8c+7:8c] (lane c)"),
+        port("m_axis_tvalid", "output", 1, "AXI4-Stream master: a word is offered"),
+        port("m_axis_tready", "input", 1, "AXI4-Stream master: the word leaves at this edge if tvalid is 1"),
+        port("m_axis_tlast", "output", 1, "AXI4-Stream master: the last word of a job's output"),
+        port("s_axi_awaddr", "input", ab, "AXI4-Lite write address (byte address of a 32-bit register)"),
+        port("s_axi_awvalid", "input", 1, "AXI4-Lite write address valid"),
+        port("s_axi_awready", "output", 1, "AXI4-Lite write address ready: awvalid & wvalid & !bvalid (both channels are taken together)"),
+        port("s_axi_wdata", "input", 32, "AXI4-Lite write data"),
+        port("s_axi_wstrb", "input", 4, "AXI4-Lite write strobes: ignored (every write is a full-word write)"),
+        port("s_axi_wvalid", "input", 1, "AXI4-Lite write data valid"),
+        port("s_axi_wready", "output", 1, "AXI4-Lite write data ready: equal to awready"),
+        port("s_axi_bresp", "output", 2, "AXI4-Lite write response: always 0 (OKAY)"),
+        port("s_axi_bvalid", "output", 1, "AXI4-Lite write response valid: rises after a write is accepted"),
+        port("s_axi_bready", "input", 1, "AXI4-Lite write response ready: bvalid falls at the edge it is 1"),
+        port("s_axi_araddr", "input", ab, "AXI4-Lite read address (byte address of a 32-bit register)"),
+        port("s_axi_arvalid", "input", 1, "AXI4-Lite read address valid"),
+        port("s_axi_arready", "output", 1, "AXI4-Lite read address ready: !rvalid"),
+        port("s_axi_rdata", "output", 32, "AXI4-Lite read data, latched at the edge the read is accepted"),
+        port("s_axi_rresp", "output", 2, "AXI4-Lite read response: always 0 (OKAY)"),
+        port("s_axi_rvalid", "output", 1, "AXI4-Lite read data valid"),
+        port("s_axi_rready", "input", 1, "AXI4-Lite read data ready: rvalid falls at the edge it is 1"),
+        port("interrupt", "output", 1, "level interrupt: GIE.0 & ISR.0"),
+    ]
+}
+
+fn bit(name: &str, mask: u32, meaning: &str) -> Value {
+    json!({"name": name, "bit": mask.trailing_zeros(), "mask": mask, "meaning": meaning})
+}
+
+/// The system section of manifest.json for the top `sp.top`.
+pub fn system_manifest(sp: &SystemParams) -> Value {
+    let c = sp.cols;
+    let registers: Vec<Value> = REGISTERS
+        .iter()
+        .map(|r| {
+            json!({"name": r.name, "offset": r.offset, "offset_hex": format!("0x{:02X}", r.offset),
+                   "access": r.access, "meaning": r.meaning})
+        })
+        .collect();
+    let errors: Vec<Value> = JobError::ALL
+        .iter()
+        .map(|e| json!({"code": e.code(), "name": e.name(), "meaning": e.meaning()}))
+        .collect();
+    json!({
+        "top": sp.top,
+        "parameters": sp,
+        "ports": ports(sp),
+        "axi_lite": {
+            "address_bits": ADDR_BITS,
+            "data_bits": 32,
+            "write": "accepted at an edge where awvalid & wvalid & !bvalid (awready = wready = that condition, both channels together); bvalid rises after it and falls at the edge bready is 1; wstrb is ignored (full-word writes); bresp is always OKAY",
+            "read": "accepted at an edge where arvalid & !rvalid (arready = !rvalid); rdata is latched at that edge; rvalid falls at the edge rready is 1; rresp is always OKAY",
+        },
+        "registers": registers,
+        "register_bits": {
+            "CTRL": [
+                bit("START", CTRL_START, "write 1 to start a run when idle; reads 1 while a run is in progress"),
+                bit("DONE", CTRL_DONE, "1 once a run has finished; cleared when CTRL is read and when a run starts"),
+                bit("IDLE", CTRL_IDLE, "1 when no run is in progress"),
+            ],
+            "GIE": [bit("ENABLE", 1, "global interrupt enable")],
+            "IER": [bit("DONE", 1, "enable the run-done interrupt")],
+            "ISR": [bit("DONE", 1, "a run finished while IER.0 was 1; write 1 to clear")],
+        },
+        "id_value": ID_VALUE,
+        "array_value": (sp.cols << 16) | sp.rows,
+        "descriptor": {
+            "bytes": DESCRIPTOR_BYTES,
+            "words": sp.desc_words,
+            "byte_order": "little-endian fields; descriptor byte b is lane b % C of the frame's word b / C",
+            "reserved": "bytes not covered by a field (3, 24..31) are written 0 and ignored",
+            "fields": FIELDS,
+        },
+        "opcodes": [{"name": "CONV2D", "value": OP_CONV2D,
+                     "meaning": "a 2-D convolution; a GEMM (M x K) x (K x N) is a 1x1 convolution over a 1 x M image with in_c = K, out_c = N"}],
+        "flags": [
+            bit("RELU", FLAG_RELU as u32, "clamp results below the output zero point to it"),
+            bit("LOAD_WEIGHTS", FLAG_LOAD_WEIGHTS as u32, "the frame carries requantization records and weights; else the job reuses the last loaded ones, which must have the same ceil(out_c/C) and kh x kw x ceil(in_c/C)"),
+            bit("LAST", FLAG_LAST as u32, "the last job of the run: the loader takes no beat after its frame"),
+        ],
+        "errors": {
+            "none": 0,
+            "order": "the loader checks codes 1-6 on each descriptor in this order, then the frame's tlast (7); the first failure is the job's error",
+            "codes": errors,
+        },
+        "streams": {
+            "word_bits": sp.stream_bits,
+            "word_bytes": sp.word_bytes(),
+            "lanes": "a word is C bytes: byte (lane) c in tdata bits [8c+7:8c], an int8 value of channel (block * C + c)",
+            "input": format!(
+                "frames, one per job: the descriptor ({} words), then if flags.LOAD_WEIGHTS the requantization records ({PARAM_WORDS_PER_TILE} words per output-channel tile) and the weights, then the activations; tlast on the frame's last word and nowhere else",
+                sp.desc_words
+            ),
+            "input_words": "desc_words + (LOAD_WEIGHTS ? param_words + weight_words : 0) + act_words",
+            "output": "per job, ceil(out_c/C) x out_h x out_w words (tile-major, then pixel), tlast on each job's last word; the output layout is the activation layout of the next layer (no host arithmetic)",
+        },
+        "layouts": {
+            "notation": format!("C = {c} (array columns, lanes per word), CB = ceil(in_c/C) input-channel blocks, NT = ceil(out_c/C) output-channel tiles, K = kh x kw x CB x C reduction length"),
+            "activations": {
+                "tensor": "HWC int8 x[iy][ix][ci]",
+                "words": "CB x in_h x in_w",
+                "word": "cb * in_h * in_w + iy * in_w + ix",
+                "lane": "lane c = x[iy][ix][cb*C + c] (0 past in_c)",
+                "order": "blocks of C channels, each a whole plane (the output layout)",
+            },
+            "weights": {
+                "tensor": "OHWI int8 w[co][ky][kx][ci]",
+                "words": "NT x K",
+                "word": "nt * K + k, k = ((ky * kw + kx) * CB + cb) * C + i",
+                "lane": "lane c = w[nt*C + c][ky][kx][cb*C + i] (0 past out_c or in_c)",
+            },
+            "params": {
+                "tensor": "one 64-bit little-endian requantization record per output channel",
+                "words": format!("NT x {PARAM_WORDS_PER_TILE}"),
+                "word": format!("nt * {PARAM_WORDS_PER_TILE} + j"),
+                "lane": "lane c = byte j of the record of channel nt*C + c (0 past out_c)",
+                "record": [
+                    {"name": "bias", "bits": "31:0", "type": "int32"},
+                    {"name": "mult", "bits": "47:32", "type": "uint16"},
+                    {"name": "shift", "bits": "53:48", "type": "uint6 (0..63)"},
+                ],
+            },
+            "outputs": {
+                "tensor": "HWC int8 y[oy][ox][co]",
+                "words": "NT x out_h x out_w",
+                "word": "nt * out_h * out_w + oy * out_w + ox",
+                "lane": "lane c = y[oy][ox][nt*C + c]; lanes past out_c carry the requantization of a zero record (the zero point, clamped)",
+            },
+        },
+        "requantization": {
+            "per_channel": "record: bias int32, mult uint16, shift 0..63",
+            "per_job": "out_zp int8 (descriptor), RELU (flags bit 0)",
+            "steps": [
+                "sum  = acc + bias   (acc: the exact int32 dot product; sum exact, 33 bits)",
+                "prod = sum * mult   (exact, signed)",
+                "q    = shift == 0 ? prod : (prod + 2^(shift-1)) >> shift   (arithmetic shift: round half up)",
+                "v    = q + out_zp; if RELU: v = max(v, out_zp); y = clamp(v, -128, 127)",
+            ],
+            "reference": "out[oy][ox][co] = requant(sum over ky, kx, ci of x[oy*stride_h + ky*dil_h - pad_top][ox*stride_w + kx*dil_w - pad_left][ci] * w[co][ky][kx][ci]); inputs outside the image are 0",
+        },
+        "semantics": {
+            "run_start": "a run starts at the edge a write of CTRL with bit 0 = 1 is accepted while idle (ERROR, ERROR_JOB, JOBS_DONE, CYCLES and DONE are cleared at that edge); s_axis_tready can be 1 from the next edge on",
+            "jobs": "jobs run in order; the loader fills one bank while the engine computes the previous job from the other",
+            "run_end": "a frame with flags.LAST ends the run: the loader takes no beat after it; the run ends (CTRL.DONE = 1, CTRL.IDLE = 1, ISR.0 set if IER.0) when every accepted job's last output beat has left",
+            "errors": "the loader checks each descriptor (codes 1-6 in order) and the frame's tlast (7); on an error it records ERROR (first error only) and ERROR_JOB, discards beats up to and including the frame's tlast (if that beat has not come yet), takes no more frames, and the run ends when the jobs accepted before have left",
+            "interrupt": "level: GIE.0 & ISR.0",
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn params() -> SystemParams {
+        let text = "name = \"m\"\n[array]\nrows = 8\ncols = 8\ndataflow = \"output_stationary\"\n\
+                    [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
+                    [system]\nstream_bits = 64\nact_words = 4096\nweight_words = 8192\nparam_tiles = 16\nout_words = 512\n";
+        SystemParams::of(&Config::parse("t.toml", text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn holds_every_register_error_code_field_and_flag() {
+        let m = system_manifest(&params());
+        assert_eq!(m["top"], "m_system");
+        let regs = m["registers"].as_array().unwrap();
+        assert_eq!(regs.len(), REGISTERS.len());
+        for (got, r) in regs.iter().zip(REGISTERS) {
+            assert_eq!((got["name"].as_str(), got["offset"].as_u64()), (Some(r.name), Some(r.offset as u64)));
+            assert_eq!(got["meaning"], r.meaning);
+        }
+        let codes = m["errors"]["codes"].as_array().unwrap();
+        assert_eq!(codes.len(), JobError::ALL.len());
+        for e in JobError::ALL {
+            assert!(
+                codes
+                    .iter()
+                    .any(|c| c["code"] == e.code() && c["name"] == e.name() && c["meaning"] == e.meaning()),
+                "{}",
+                e.name()
+            );
+        }
+        let fields = m["descriptor"]["fields"].as_array().unwrap();
+        let names: Vec<&str> = fields.iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(names, FIELDS.iter().map(|f| f.name).collect::<Vec<_>>());
+        let flags: Vec<u64> =
+            m["flags"].as_array().unwrap().iter().map(|f| f["mask"].as_u64().unwrap()).collect();
+        assert_eq!(flags, [FLAG_RELU as u64, FLAG_LOAD_WEIGHTS as u64, FLAG_LAST as u64]);
+        assert_eq!(m["id_value"], ID_VALUE);
+        assert_eq!(m["descriptor"]["words"], 4);
+    }
+
+    #[test]
+    fn ports_have_the_stream_and_axi_lite_widths() {
+        let m = system_manifest(&params());
+        let ports = m["ports"].as_array().unwrap();
+        let width = |name: &str| ports.iter().find(|p| p["name"] == name).unwrap()["width"].as_u64().unwrap();
+        assert_eq!((width("s_axis_tdata"), width("m_axis_tdata")), (64, 64));
+        assert_eq!((width("s_axi_awaddr"), width("s_axi_araddr")), (6, 6));
+        assert_eq!((width("s_axi_wdata"), width("s_axi_rdata"), width("s_axi_wstrb")), (32, 32, 4));
+        let mut names: Vec<&str> = ports.iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), 28);
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 28, "no port twice");
+        assert!(ports.iter().all(|p| p["direction"] == "input" || p["direction"] == "output"));
+    }
+}
