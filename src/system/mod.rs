@@ -9,6 +9,7 @@
 pub mod c_header;
 pub mod cases;
 pub mod descriptor;
+pub mod host_py;
 pub mod layout;
 pub mod manifest;
 pub mod plan;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod naive_conv;
+pub mod python;
 
 use accelc::config::Config;
 use accelc::model::Matrix;
