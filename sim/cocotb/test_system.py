@@ -1,7 +1,7 @@
 """cocotb test of an accelc system top (`<name>_system`), independent of the Rust model.
 
 The design is driven only through its AXI ports (aclk, aresetn, AXI4-Lite s_axi_*, AXI4-Stream s_axis_*
-and m_axis_*; `interrupt` is observed), with cocotbext-axi and random pauses on both streams, by the
+and m_axis_*; `irq` is observed), with cocotbext-axi and random pauses on both streams, by the
 generated host library's Driver (`ACCELC_HOST_LIB`: the design's `<top>_host.py`). Results are checked
 against the numpy reference below: a plain int64 convolution and the requantization formula of the
 system spec, written from the spec and not from the model. Run by sim/cocotb/run_system.py
@@ -172,11 +172,7 @@ class TB:
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.aclk, **reset)
         self.source.set_pause_generator(self._pauses(0.3))
         self.sink.set_pause_generator(self._pauses(0.3))
-        # The spec names the interrupt output `interrupt`; accept `irq` too (and say so).
-        self.irq = dut.interrupt if hasattr(dut, "interrupt") else None
-        if self.irq is None:
-            self.irq = dut.irq
-            dut._log.warning("the design's interrupt output is `irq`, not `interrupt` as in the spec")
+        self.irq = dut.irq
         self.in_beats = 0
         self.out_beats = 0
         cocotb.start_soon(self._count_beats())

@@ -43,7 +43,7 @@ fn ports(sp: &SystemParams) -> Vec<Value> {
         port("s_axi_rresp", "output", 2, "AXI4-Lite read response: always 0 (OKAY)"),
         port("s_axi_rvalid", "output", 1, "AXI4-Lite read data valid"),
         port("s_axi_rready", "input", 1, "AXI4-Lite read data ready: rvalid falls at the edge it is 1"),
-        port("interrupt", "output", 1, "level interrupt: GIE.0 & ISR.0"),
+        port("irq", "output", 1, "level interrupt: GIE.0 & ISR.0"),
     ]
 }
 
@@ -167,7 +167,7 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
             "jobs": "jobs run in order; the loader fills one bank while the engine computes the previous job from the other",
             "run_end": "a frame with flags.LAST ends the run: the loader takes no beat after it; the run ends (CTRL.DONE = 1, CTRL.IDLE = 1, ISR.0 set if IER.0) when every accepted job's last output beat has left",
             "errors": "the loader checks each descriptor (codes 1-6 in order) and the frame's tlast (7); on an error it records ERROR (first error only) and ERROR_JOB, discards beats up to and including the frame's tlast (if that beat has not come yet), takes no more frames, and the run ends when the jobs accepted before have left",
-            "interrupt": "level: GIE.0 & ISR.0",
+            "irq": "level interrupt output: GIE.0 & ISR.0",
         },
     })
 }
