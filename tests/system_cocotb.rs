@@ -17,7 +17,7 @@ use std::time::Duration;
 
 const PRESET: &str = "system_os_4x4_i8";
 /// test_system.py's tests; the run must report all of them.
-const TESTS: usize = 8;
+const TESTS: usize = 9;
 /// The whole cocotb run (build and eight tests; each run inside has its own 500 us simulated limit).
 const TIME_LIMIT: Duration = Duration::from_secs(900);
 

@@ -64,7 +64,11 @@ def main():
         build_dir=build,
         test_dir=build,
         waves=args.waves,
-        extra_env={"ACCELC_HOST_LIB": str(host), "ACCELC_SEED": str(args.seed)},
+        extra_env={
+            "ACCELC_HOST_LIB": str(host),
+            "ACCELC_SEED": str(args.seed),
+            "ACCELC_DATA": str(HERE.parent.parent / "data"),
+        },
         results_xml="results.xml",
     )
     tests, failed = get_results(Path(results))

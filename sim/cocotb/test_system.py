@@ -394,3 +394,40 @@ async def malformed_descriptor(dut):
     cycles, error, _, jobs_done = await tb.driver.status()
     assert (error, jobs_done) == (H.ERROR_NONE, 1), f"next run: ERROR = {error}, JOBS_DONE = {jobs_done}"
     assert cycles > 0, "next run: CYCLES = 0"
+
+
+@cocotb.test()
+async def real_layers_chained(dut):
+    """MTCNN's trained pnet.conv2 (3x3, 10 -> 16 channels) and pnet.conv4-1 (1x1, 32 -> 4; its first 16
+    input channels fed by conv2), weights quantized per layer to int8 and output scales from float
+    statistics as a deployment flow would choose them; conv2's output words are sent unchanged as
+    conv4-1's input words (the output layout is the next layer's input layout: no host arithmetic)."""
+    tb = await make_tb(dut, "real")
+    root = os.path.join(os.environ["ACCELC_DATA"], "weights", "mtcnn")
+    s = stimulus("real")
+
+    def load(name, in_c=None):
+        w = np.load(os.path.join(root, f"{name}.npy")).astype(np.float64)  # OIHW
+        b = np.load(os.path.join(root, f"{name}.bias.npy")).astype(np.float64)
+        if in_c is not None:
+            w = w[:, :in_c]
+        sw = np.abs(w).max() / 127.0
+        wq = np.clip(np.round(w / sw), -127, 127).astype(np.int8).transpose(0, 2, 3, 1)  # OHWI
+        return wq, b, sw
+
+    x = s.rng.integers(0, 128, size=(8, 8, 10)).astype(np.int8)  # post-ReLU activations, scale 1/32
+    sx = 1.0 / 32
+    layers = []
+    for name, in_c, pad in (("001_pnet.conv2", None, (1, 1)), ("003_pnet.conv4-1", 16, (0, 0))):
+        wq, b, sw = load(name, in_c)
+        acc = reference_acc(x, wq, (1, 1), (1, 1), pad, x.shape[:2])  # int64, only to pick the output scale
+        sy = max(np.percentile(np.abs(acc), 99.5) * sx * sw / 127.0, 1e-9)
+        bias = np.round(b / (sx * sw)).astype(np.int64)
+        mult, shift = zip(*(H.quantize_multiplier(sx * sw / sy) for _ in range(wq.shape[0])))
+        layer = Layer(x, wq, bias, list(mult), list(shift), pad=pad, relu=True, last=True)
+        res = await tb.run([layer], name)
+        if not layers:  # the next layer's input: conv2's words as they came out
+            x = H.unpack_output(res.outputs[0], layer.job)
+            assert [bytes(w) for w in res.outputs[0]] == [bytes(w) for w in H.act_words(x)], "output words are input words"
+        layers.append(layer)
+        sx = sy
