@@ -15,6 +15,7 @@ const GOLDEN: &[(&str, bool)] = &[
     ("sac_4x4_i8_ks4_sm", false),
     ("sac_4x4_i16_ks16_csd", false),
     ("sparse_2x2_l8_i4", false),
+    ("system_os_4x4_i8", false),
 ];
 
 /// Every file of a preset's design (and its wrapper), by name.

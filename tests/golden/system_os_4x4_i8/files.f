@@ -1,0 +1,9 @@
+system_os_4x4_i8_mac_unit.v
+system_os_4x4_i8_pe.v
+system_os_4x4_i8.v
+system_os_4x4_i8_system_spad.v
+system_os_4x4_i8_system_fifo_mem.v
+system_os_4x4_i8_system_ctrl.v
+system_os_4x4_i8_system_loader.v
+system_os_4x4_i8_system_engine.v
+system_os_4x4_i8_system.v
