@@ -12,6 +12,7 @@ pub mod descriptor;
 pub mod layout;
 pub mod manifest;
 pub mod plan;
+pub mod ports;
 pub mod reference;
 pub mod regs;
 
