@@ -38,6 +38,34 @@ fn ecp5_report_gives_utilization_and_fmax() {
 }
 
 #[test]
+fn report_gives_the_critical_path_whose_delay_is_the_clock_period_at_fmax() {
+    for (file, start, end) in [
+        (
+            "nextpnr/ice40_up5k_mac_os_2x2_i8_report.json",
+            "dut.pe_r1_c1.acc_next_SB_LUT4_O_27_LC",
+            "dut.pe_r1_c1.result_SB_DFFE_Q_1_DFFLC",
+        ),
+        (
+            "nextpnr/ecp5_25k_mac_os_2x2_i8_report.json",
+            "dut.pe_r1_c0.a_out_TRELLIS_FF_Q",
+            "dut.pe_r1_c1.acc_TRELLIS_FF_Q_2",
+        ),
+    ] {
+        let r = nextpnr::parse_report(&fixture(file)).unwrap();
+        let p = r.critical_path.clone().unwrap();
+        assert_eq!((p.start.as_str(), p.end.as_str()), (start, end), "{file}");
+        assert_eq!(p.cells.first(), Some(&p.start));
+        assert_eq!(p.cells.last(), Some(&p.end));
+        assert!((p.logic_ns + p.routing_ns - p.delay_ns).abs() <= 0.02, "{p:?}");
+        assert!(p.logic_ns > 0.0 && p.routing_ns > 0.0, "{p:?}");
+        let fmax = r.main_fmax().unwrap().achieved_mhz;
+        assert!((1000.0 / p.delay_ns - fmax).abs() < 0.1, "{file}: {} ns vs {fmax} MHz", p.delay_ns);
+    }
+    let none = nextpnr::parse_report(r#"{"utilization": {}, "fmax": {}, "critical_paths": []}"#).unwrap();
+    assert!(none.critical_path.is_none());
+}
+
+#[test]
 fn report_parser_rejects_malformed_json() {
     assert!(nextpnr::parse_report("{ not json").is_err());
     assert!(nextpnr::parse_report(r#"{"fmax": {"clk": {"achieved": "fast"}}}"#).is_err());

@@ -97,15 +97,15 @@ fn wrapped_designs_lint_clean() {
 fn every_multiplier_survives_synthesis_and_a_dangling_output_is_caught() {
     let preset = "mac_os_2x2_i8";
     let (dir, files, w) = write(preset, "keep", None);
-    let arch = FpgaArch::Ice40 { dsp: true };
-    let kept = yosys::synth_fpga_stats(&dir, &files, &w.module, arch).unwrap();
+    let arch = FpgaArch::Ice40 { dsp: true, spram: false };
+    let kept = yosys::synth_fpga_stats(&dir, &files, &w.module, arch, &[]).unwrap();
     let dsp = |r: &yosys::SynthReport| r.cells_by_type.get("SB_MAC16").copied().unwrap_or(0);
     assert_eq!(dsp(&kept), 4, "one SB_MAC16 per PE: {:?}", kept.cells_by_type);
     // Planted fault: the XOR-folded outputs no longer reach the pins.
     let broken_text = w.text.replace(&format!("assign xor_out = xor{}_q;", 2), "assign xor_out = 4'd0;");
     assert_ne!(broken_text, w.text, "the planted fault must change the wrapper");
     let (dir, files, _) = write(preset, "broken", Some(&broken_text));
-    let broken = yosys::synth_fpga_stats(&dir, &files, &w.module, arch).unwrap();
+    let broken = yosys::synth_fpga_stats(&dir, &files, &w.module, arch, &[]).unwrap();
     assert_eq!(dsp(&broken), 0, "{:?}", broken.cells_by_type);
     let luts = |r: &yosys::SynthReport| r.cells_by_type.get("SB_LUT4").copied().unwrap_or(0);
     assert!(luts(&broken) * 4 < luts(&kept), "{} vs {}", luts(&broken), luts(&kept));

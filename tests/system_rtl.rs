@@ -59,8 +59,14 @@ fn a_wrong_im2col_address_is_caught() {
 #[test]
 fn a_rounding_off_by_one_is_caught() {
     let (_, _, design) = preset();
-    // the rounding constant one bit too high: results come out one too large about half the time
-    let bad = planted(&design, "_system_engine.v", "(64'd1 << (shift - 6'd1))", "(64'd1 << shift)");
+    // the rounding bit taken one position too high (P[shift] instead of P[shift-1]): results come out
+    // one off about half the time
+    let bad = planted(
+        &design,
+        "_system_engine.v",
+        "wire rbit = p73[{1'b0, shift}];",
+        "wire rbit = p72[{1'b0, shift}];",
+    );
     assert_caught(&bad, "requantization rounding");
 }
 

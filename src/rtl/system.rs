@@ -23,6 +23,60 @@ impl SystemNames {
     }
 }
 
+/// One RAM of the system top, as the FPGA flow and the synthesis reports see it: a scratchpad bank
+/// (`<top>_spad`, single port, synchronous read) or the output FIFO's storage (`<top>_fifo_mem`,
+/// simple dual port).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ram {
+    /// The scratchpad it belongs to: `act`, `wgt`, `par` (two banks each) or `fifo`.
+    pub group: &'static str,
+    /// The memory's name once the design is flattened into the top (`u_act0.mem`,
+    /// `u_engine.u_fifo.mem`): what Yosys's `memory_libmap` logs and what a `ram_style` attribute is set on.
+    pub memory: String,
+    /// The RAM module it is an instance of.
+    pub module: String,
+    /// Words (2^address bits) and bits per word.
+    pub words: usize,
+    pub bits: u32,
+    /// True for the simple dual-port FIFO storage (one write and one read port).
+    pub dual_port: bool,
+}
+
+impl Ram {
+    pub fn total_bits(&self) -> u64 {
+        self.words as u64 * self.bits as u64
+    }
+}
+
+/// The RAMs of the system top: two banks each of activations, weights and requantization records
+/// (the instances `u_<group><bank>` of `system_top.v.tera`), and the output FIFO of the engine.
+pub fn rams(sp: &SystemParams) -> Vec<Ram> {
+    let n = SystemNames::of(sp);
+    let w = widths(sp);
+    let mut rams = Vec::new();
+    for (group, abits) in [("act", w.act_ab), ("wgt", w.wgt_ab), ("par", w.par_ab)] {
+        for bank in 0..2 {
+            rams.push(Ram {
+                group,
+                memory: format!("u_{group}{bank}.mem"),
+                module: n.part("spad"),
+                words: 1 << abits,
+                bits: sp.stream_bits,
+                dual_port: false,
+            });
+        }
+    }
+    rams.push(Ram {
+        group: "fifo",
+        memory: "u_engine.u_fifo.mem".into(),
+        module: n.part("fifo_mem"),
+        words: 1 << w.out_ab,
+        bits: sp.stream_bits + 1,
+        dual_port: true,
+    });
+    rams
+}
+
 /// Widths shared by the templates.
 struct Widths {
     act_ab: u32,

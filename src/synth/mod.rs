@@ -8,6 +8,10 @@
 //! (cells by type, flip-flops, Yosys's CMOS transistor estimate, wires, per-PE figures) next to the
 //! Verilog, plus a short table on the terminal.
 //!
+//! A system config (one with a `[system]` table) is synthesized as its system top `<name>_system`,
+//! the array included; generic synthesis keeps its RAMs (scratchpad banks, FIFO storage) as black
+//! boxes, listed in the report with their sizes, since gates would make a flip-flop of every bit.
+//!
 //! Results are cached by a hash of (Verilog file names and texts, Yosys version, Yosys script) under
 //! `rtl_out/.synth/`, so a rerun on unchanged Verilog does not run Yosys again. The report holds no
 //! timestamp or duration: the same Verilog and Yosys give a byte-identical report.
@@ -18,6 +22,8 @@ pub mod wrapper;
 use crate::config::{Config, Params, FORMAT_VERSION};
 use crate::error::BadInput;
 use crate::rtl::default_out_dir;
+use crate::rtl::system::Ram;
+use crate::system::SystemParams;
 use crate::tools::yosys::{self, SynthReport};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -86,6 +92,21 @@ pub struct PerPe {
     pub transistors: f64,
 }
 
+/// What generic synthesis of a system top leaves out and what the array inside it costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemSynth {
+    /// The array module (`<name>`) inside the system top.
+    pub array: String,
+    /// The array's own figures (its instance expanded through the hierarchy), when Yosys listed it.
+    pub array_cells: Option<u64>,
+    pub array_flip_flops: Option<u64>,
+    pub array_transistors: Option<u64>,
+    /// The RAMs, black boxes in the figures (one cell each, no gates, flip-flops or transistors).
+    pub rams: Vec<Ram>,
+    /// Their total bits.
+    pub ram_bits: u64,
+}
+
 /// Contents of `synth_report.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -96,6 +117,9 @@ pub struct Report {
     /// Key of the cache entry: sha256 of (Verilog, Yosys version, script).
     pub cache_key: String,
     pub per_pe: PerPe,
+    /// For a system config: the synthesized top is the system top; its RAMs are black boxes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemSynth>,
     /// Totals, cells by type, per-module figures and warnings from Yosys.
     #[serde(flatten)]
     pub synth: SynthReport,
@@ -138,9 +162,22 @@ pub fn synthesize(
     cache_dir: Option<&Path>,
     on_run: &dyn Fn(),
 ) -> Result<Synthesized> {
+    synthesize_with_black_boxes(dir, top, sources, &[], cache_dir, on_run)
+}
+
+/// [`synthesize`], with the modules of the files named in `black_boxes` kept as black boxes (the
+/// RAM modules of a system top).
+pub fn synthesize_with_black_boxes(
+    dir: &Path,
+    top: &str,
+    sources: &[(String, String)],
+    black_boxes: &[String],
+    cache_dir: Option<&Path>,
+    on_run: &dyn Fn(),
+) -> Result<Synthesized> {
     let files: Vec<String> = sources.iter().map(|(n, _)| n.clone()).collect();
     let version = yosys::version()?;
-    let script = yosys::synth_script_for_key(&files, top)?;
+    let script = yosys::synth_script_with_black_boxes_for_key(&files, black_boxes, top)?;
     let key = cache_key(sources, &version, &script);
     let entry = cache_dir.map(|d| d.join(format!("{key}.json")));
     if let Some(entry) = &entry {
@@ -153,12 +190,20 @@ pub fn synthesize(
         }
     }
     on_run();
-    let report = yosys::synth_generic(dir, &files, top)?;
+    let report = yosys::synth_generic_with_black_boxes(dir, &files, black_boxes, top)?;
     if let Some(entry) = &entry {
         let text = serde_json::to_string_pretty(&report)? + "\n";
         write_atomic(entry, &text).with_context(|| format!("writing synthesis cache {}", entry.display()))?;
     }
     Ok(Synthesized { report, script, cache_key: key, cached: false })
+}
+
+/// The RAM module files of a system top, which generic synthesis keeps as black boxes.
+pub fn system_black_boxes(sp: &SystemParams) -> Vec<String> {
+    let mut files: Vec<String> =
+        crate::rtl::system::rams(sp).iter().map(|r| crate::ir::ModuleNames::file(&r.module)).collect();
+    files.dedup();
+    files
 }
 
 fn round2(x: f64) -> f64 {
@@ -181,6 +226,18 @@ impl Report {
                 flip_flops: per(s.report.flip_flops),
                 transistors: per(s.report.transistors),
             },
+            system: SystemParams::of(config).filter(|sp| sp.top == s.report.top).map(|sp| {
+                let array = s.report.modules.get(&config.name);
+                let rams = crate::rtl::system::rams(&sp);
+                SystemSynth {
+                    array: config.name.clone(),
+                    array_cells: array.map(|m| m.hier_cells),
+                    array_flip_flops: array.map(|m| m.hier_flip_flops),
+                    array_transistors: array.map(|m| m.hier_transistors),
+                    ram_bits: rams.iter().map(Ram::total_bits).sum(),
+                    rams,
+                }
+            }),
             synth: s.report,
         }
     }
@@ -234,6 +291,28 @@ impl Report {
             )),
             None => s.push_str(&format!("  {what} {pe_module}: not in Yosys's module statistics\n")),
         }
+        if let Some(sys) = &self.system {
+            match (sys.array_cells, sys.array_flip_flops, sys.array_transistors) {
+                (Some(c), Some(f), Some(t)) => s.push_str(&format!(
+                    "  array {} alone: {c} cells, {f} flip-flops, {t} transistors\n",
+                    sys.array
+                )),
+                _ => s.push_str(&format!("  array {}: not in Yosys's module statistics\n", sys.array)),
+            }
+            let mut groups: Vec<String> = Vec::new();
+            for r in &sys.rams {
+                let item = format!("{}x{}", r.words, r.bits);
+                match groups.iter_mut().find(|g| g.starts_with(&format!("{} ", r.group))) {
+                    Some(g) => g.push_str(&format!(" + {item}")),
+                    None => groups.push(format!("{} {item}", r.group)),
+                }
+            }
+            s.push_str(&format!(
+                "  RAMs, black boxes not in the figures above: {} ({} bits)\n",
+                groups.join(", "),
+                sys.ram_bits
+            ));
+        }
         let mut by_count: Vec<(&String, &u64)> = r.cells_by_type.iter().collect();
         by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let top: Vec<String> = by_count.iter().take(6).map(|(t, n)| format!("{t} {n}")).collect();
@@ -284,12 +363,15 @@ pub fn main(args: &SynthArgs) -> Result<ExitCode> {
     let sources: Vec<(String, String)> =
         design.files.iter().filter(|(name, _)| name.ends_with(".v")).cloned().collect();
     let cache = if args.no_cache { None } else { Some(args.cache_dir.as_path()) };
+    // A system config is synthesized as its system top (the array is inside it).
+    let top = design.system.as_deref().unwrap_or(&design.top);
     if args.target != fpga::Target::Generic {
-        return fpga_main(args, &config, &design.top, &out, &sources, cache);
+        return fpga_main(args, &config, top, &out, &sources, cache);
     }
+    let black_boxes = SystemParams::of(&config).map(|sp| system_black_boxes(&sp)).unwrap_or_default();
     let progress =
         || eprintln!("synth {}: running yosys generic synthesis on {} files...", config.name, sources.len());
-    let synthesized = synthesize(&out, &design.top, &sources, cache, &progress)?;
+    let synthesized = synthesize_with_black_boxes(&out, top, &sources, &black_boxes, cache, &progress)?;
     let cached = synthesized.cached;
     let report = Report::new(&config, synthesized);
     let path = out.join(REPORT_FILE);

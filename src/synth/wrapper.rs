@@ -1,5 +1,7 @@
 //! The registered-I/O wrapper that FPGA place and route measures instead of the bare top
-//! (`templates/io_wrapper.v.tera`). It is a measurement harness, not a usable interface:
+//! (`templates/io_wrapper.v.tera`): the array's top ([`render`]) or a system top ([`render_system`],
+//! whose clock is `aclk` and whose reset pin is `aresetn`). It is a measurement harness, not a usable
+//! interface:
 //!
 //! - the reset gets its own pin and one register;
 //! - every other input (valids, tags, data) is a slice of one shift register loaded
@@ -18,6 +20,10 @@ use crate::config::Params;
 use crate::interface::Interface;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+
+/// Instance name of the wrapped design inside the wrapper (so the memories of the flattened design
+/// are named `dut.<path>`).
+pub const DUT: &str = "dut";
 
 /// Data pins feeding the input shift register.
 pub const SERIAL_PINS: u32 = 4;
@@ -89,6 +95,7 @@ struct View {
     header: String,
     module: String,
     top: String,
+    dut: &'static str,
     ser_pins: u32,
     ser_msb: u32,
     bit_inputs: Vec<BitPort>,
@@ -105,16 +112,20 @@ struct View {
     xor_source: String,
 }
 
-/// One port of the top: name, direction, width.
+/// One port of the wrapped top: name, direction, width.
 struct Port {
     name: String,
     input: bool,
     width: u32,
 }
 
+fn port(name: &str, input: bool, width: u32) -> Port {
+    Port { name: name.to_string(), input, width }
+}
+
+/// The array top's ports (clock excluded), reset first.
 fn top_ports(p: &Params) -> Vec<Port> {
     let iface = Interface::of(p);
-    let port = |name: &str, input: bool, width: u32| Port { name: name.to_string(), input, width };
     let mut ports = vec![port("rst", true, 1)];
     for ch in &iface.inputs {
         ports.push(port(&ch.valid, true, 1));
@@ -140,17 +151,35 @@ fn range(width: u32) -> String {
     }
 }
 
-/// Renders the registered-I/O wrapper around the top of the design made from `p`.
+/// Renders the registered-I/O wrapper around the top of the design made from `p` (the array).
 pub fn render(p: &Params, top: &str) -> Result<Wrapper> {
     let module = crate::ir::ModuleNames::new(top, p.kind).io_wrapper();
-    let ports = top_ports(p);
+    render_ports(module, top, "clk", "rst", &top_ports(p))
+}
+
+/// Renders the registered-I/O wrapper around the system top `sp.top` (`<top>_io_wrapper`): its
+/// AXI4-Stream and AXI4-Lite ports are far more than an iCE40UP5K-SG48 (39 I/O) or an ECP5 CABGA256
+/// (197) has pins, so they go through the same harness as an array's ports; `aresetn` has its own pin.
+pub fn render_system(sp: &crate::system::SystemParams) -> Result<Wrapper> {
+    use crate::system::ports::{self, Direction};
+    let ports: Vec<Port> = ports::ports(sp)
+        .iter()
+        .filter(|p| p.name != ports::CLOCK)
+        .map(|p| port(p.name, p.direction == Direction::Input, p.width))
+        .collect();
+    render_ports(format!("{}_io_wrapper", sp.top), &sp.top, ports::CLOCK, ports::RESET, &ports)
+}
+
+/// Renders the wrapper `module` around `top`, whose clock port is `clock`, whose `reset` input gets
+/// its own pin and register, and whose other ports are `ports` (clock excluded).
+fn render_ports(module: String, top: &str, clock: &str, reset: &str, ports: &[Port]) -> Result<Wrapper> {
     let mut bit_inputs = Vec::new();
     let mut outputs = Vec::new();
-    let mut connections = vec![Connection { port: "clk".into(), expr: "clk".into(), sep: "," }];
+    let mut connections = vec![Connection { port: clock.into(), expr: "clk".into(), sep: "," }];
     let mut shift_lsb = 0u32;
     let mut wide_out: Vec<(String, u32)> = Vec::new();
-    for port in &ports {
-        let expr = if port.input && port.name == "rst" {
+    for port in ports {
+        let expr = if port.input && port.name == reset {
             let reg = format!("{}_q", port.name);
             bit_inputs.push(BitPort { pin: port.name.clone(), reg: reg.clone() });
             reg
@@ -227,6 +256,7 @@ pub fn render(p: &Params, top: &str) -> Result<Wrapper> {
         header,
         module: module.clone(),
         top: top.to_string(),
+        dut: DUT,
         ser_pins: SERIAL_PINS,
         ser_msb: SERIAL_PINS - 1,
         bit_inputs,

@@ -8,43 +8,12 @@ use super::regs::{ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTE
 use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
 use serde_json::{json, Value};
 
-fn port(name: &str, direction: &str, width: u32, meaning: &str) -> Value {
-    json!({"name": name, "direction": direction, "width": width, "meaning": meaning})
-}
-
-/// Ports of `<top>` in declaration order.
+/// Ports of `<top>` in declaration order (the table in `ports.rs`).
 fn ports(sp: &SystemParams) -> Vec<Value> {
-    let (sb, ab) = (sp.stream_bits, ADDR_BITS);
-    vec![
-        port("aclk", "input", 1, "clock; everything updates on its rising edge"),
-        port("aresetn", "input", 1, "synchronous reset, active low"),
-        port("s_axis_tdata", "input", sb, "AXI4-Stream slave (input frames): one word, byte c in bits [8c+7:8c] (lane c); no tkeep, every byte is valid"),
-        port("s_axis_tvalid", "input", 1, "AXI4-Stream slave: a word is offered"),
-        port("s_axis_tready", "output", 1, "AXI4-Stream slave: the word is taken at this edge if tvalid is 1"),
-        port("s_axis_tlast", "input", 1, "AXI4-Stream slave: the last word of a frame (one frame per job)"),
-        port("m_axis_tdata", "output", sb, "AXI4-Stream master (results): one output word, byte c in bits [8c+7:8c] (lane c)"),
-        port("m_axis_tvalid", "output", 1, "AXI4-Stream master: a word is offered"),
-        port("m_axis_tready", "input", 1, "AXI4-Stream master: the word leaves at this edge if tvalid is 1"),
-        port("m_axis_tlast", "output", 1, "AXI4-Stream master: the last word of a job's output"),
-        port("s_axi_awaddr", "input", ab, "AXI4-Lite write address (byte address of a 32-bit register)"),
-        port("s_axi_awvalid", "input", 1, "AXI4-Lite write address valid"),
-        port("s_axi_awready", "output", 1, "AXI4-Lite write address ready: awvalid & wvalid & !bvalid (both channels are taken together)"),
-        port("s_axi_wdata", "input", 32, "AXI4-Lite write data"),
-        port("s_axi_wstrb", "input", 4, "AXI4-Lite write strobes: ignored (every write is a full-word write)"),
-        port("s_axi_wvalid", "input", 1, "AXI4-Lite write data valid"),
-        port("s_axi_wready", "output", 1, "AXI4-Lite write data ready: equal to awready"),
-        port("s_axi_bresp", "output", 2, "AXI4-Lite write response: always 0 (OKAY)"),
-        port("s_axi_bvalid", "output", 1, "AXI4-Lite write response valid: rises after a write is accepted"),
-        port("s_axi_bready", "input", 1, "AXI4-Lite write response ready: bvalid falls at the edge it is 1"),
-        port("s_axi_araddr", "input", ab, "AXI4-Lite read address (byte address of a 32-bit register)"),
-        port("s_axi_arvalid", "input", 1, "AXI4-Lite read address valid"),
-        port("s_axi_arready", "output", 1, "AXI4-Lite read address ready: !rvalid"),
-        port("s_axi_rdata", "output", 32, "AXI4-Lite read data, latched at the edge the read is accepted"),
-        port("s_axi_rresp", "output", 2, "AXI4-Lite read response: always 0 (OKAY)"),
-        port("s_axi_rvalid", "output", 1, "AXI4-Lite read data valid"),
-        port("s_axi_rready", "input", 1, "AXI4-Lite read data ready: rvalid falls at the edge it is 1"),
-        port("irq", "output", 1, "level interrupt: GIE.0 & ISR.0"),
-    ]
+    super::ports::ports(sp)
+        .iter()
+        .map(|p| json!({"name": p.name, "direction": p.direction.name(), "width": p.width, "meaning": p.meaning}))
+        .collect()
 }
 
 fn bit(name: &str, mask: u32, meaning: &str) -> Value {

@@ -13,6 +13,7 @@ pub mod host_py;
 pub mod layout;
 pub mod manifest;
 pub mod plan;
+pub mod ports;
 pub mod reference;
 pub mod regs;
 

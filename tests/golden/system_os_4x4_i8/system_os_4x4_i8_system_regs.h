@@ -13,7 +13,7 @@
 /* Register byte offsets. */
 /* CTRL (control): bit 0 START: write 1 to start a run when idle, reads 1 while a run is in progress; bit 1 DONE: 1 once a run has finished, cleared when CTRL is read and when a run starts; bit 2 IDLE: 1 when no run is in progress */
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_CTRL 0x00u
-/* GIE (read/write): bit 0: global interrupt enable (the `interrupt` output is GIE.0 & ISR.0) */
+/* GIE (read/write): bit 0: global interrupt enable (the `irq` output is GIE.0 & ISR.0) */
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_GIE 0x04u
 /* IER (read/write): bit 0: enable the run-done interrupt */
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_IER 0x08u
