@@ -84,7 +84,7 @@ bench-sparse: build
 train-demo: build
 	$(ACCELC) train-demo
 
-# FPGA figures for the README as a markdown table (cached in rtl_out/.synth: cold ~12 min on 2 cores, then instant).
+# FPGA figures for the README as a markdown table (cached in rtl_out/.synth: cold ~32 min on 2 cores, then instant).
 fpga-table: build
 	@echo "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) |"
 	@echo "|---|---|---|---:|---:|---:|---:|---|"
