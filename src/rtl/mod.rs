@@ -80,6 +80,7 @@ fn engine() -> Result<tera::Tera> {
         ("system_fifo_mem.v.tera", include_str!("../../templates/system_fifo_mem.v.tera")),
         ("system_ctrl.v.tera", include_str!("../../templates/system_ctrl.v.tera")),
         ("system_loader.v.tera", include_str!("../../templates/system_loader.v.tera")),
+        ("system_output_stage.v.tera", include_str!("../../templates/system_output_stage.v.tera")),
         ("system_engine.v.tera", include_str!("../../templates/system_engine.v.tera")),
         ("system_top.v.tera", include_str!("../../templates/system_top.v.tera")),
     ])?;

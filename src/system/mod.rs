@@ -19,7 +19,7 @@ pub mod regs;
 
 pub use descriptor::{Descriptor, JobError, JobShape};
 
-use crate::config::{Config, SystemConfig};
+use crate::config::{Config, Dataflow, SystemConfig};
 use serde::Serialize;
 
 /// Bytes of a descriptor on the stream (eight little-endian 32-bit fields).
@@ -46,6 +46,10 @@ pub struct SystemParams {
     /// Stream words of a descriptor: 32 bytes / (C bytes per word).
     pub desc_words: usize,
     pub acc_bits: u32,
+    /// The array's dataflow: which engine drives it.
+    pub dataflow: Dataflow,
+    /// Weight-stationary arrays: rows of the accumulator buffer (output pixels per block).
+    pub acc_depth: usize,
 }
 
 impl SystemParams {
@@ -64,6 +68,8 @@ impl SystemParams {
             out_words: s.out_words as usize,
             desc_words: DESCRIPTOR_BYTES / cols,
             acc_bits: c.pe.acc_bits.unwrap_or(32),
+            dataflow: c.array.dataflow,
+            acc_depth: crate::config::Params::derive(c).acc_depth,
         })
     }
 

@@ -94,12 +94,6 @@ module system_os_4x4_i8_system_engine (
     wire unused = &{1'b0, p_k_full[22:12], row_off[31:10], w_read[11]};
     wire [22:0] p_k_full = {p_kwords, 2'd0};
 
-    // ---- requantization records of the current tile (loaded in E_PLOAD), zero point and ReLU
-    reg par_cap;
-    reg [2:0] par_cap_j;
-    reg [7:0] a_zp;
-    reg a_relu;
-
     // ---- fetcher: slot (f_mt, f_ws, f_r); pixel f_p = (f_oy, f_ox) with bases f_biy = oy*sh - pt,
     // f_bix = ox*sw - pl (two's complement); reduction word (ky, kx, cb) as offsets f_kyd = ky*dh,
     // f_kxd = kx*dw, f_cbo = cb*plane. s_* hold the first pixel of the fold.
@@ -129,79 +123,28 @@ module system_os_4x4_i8_system_engine (
     reg [1:0] tag_wr, tag_rd;
     reg [1:0] o_r;
     reg [4:0] rows_inflight;
+    // what the output stage reads from the issuer and the array
+    wire arr_out_valid;
+    wire [127:0] arr_out;
+    wire row_keep, row_last, drained;
+    wire [8:0] out_reserve;
+    // ================= output stage (shared by the engines) =================
+    // Requantization records of the current tile (captured from par_q while par_cap), zero point and
+    // ReLU; rows from the array (arr_out, when arr_out_valid and row_keep) are requantized in three
+    // stages (bias, multiply, round/shift/zero point/ReLU/saturate) into the output FIFO, which feeds
+    // the AXI4-Stream master through a read register q and the m_axis register. out_free counts the
+    // FIFO words not yet reserved: the issuer reserves (out_reserve) before it sends a row that will
+    // be kept, so the FIFO never overflows and the array never waits on the output.
+    reg par_cap;
+    reg [2:0] par_cap_j;
+    reg [7:0] a_zp;
+    reg a_relu;
     reg s1_valid, s1_last, s2_valid, s2_last;
     reg [7:0] wr_ptr, rd_ptr;
     reg [8:0] count, out_free;
     reg q_valid, m_valid, m_last;
     reg [W-1:0] m_data;
     wire [W:0] fifo_q;
-
-    // ================= issuer =================
-    wire c_last = (i_c == 2'd3);
-    wire ws_last = (i_ws == j_kwords - 21'd1);
-    wire fold_last = ws_last && c_last;
-    wire [31:0] rem = j_pixels - i_p0;
-    wire [2:0] keep = (rem >= 32'd4) ? 3'd4 : rem[2:0];
-    wire head_ready = (aq_cnt >= 4'd4);
-    wire out_ok = !fold_last || (out_free >= {6'd0, keep});
-    wire arr_valid = (es == E_COMPUTE) && (i_mt < j_mt) && head_ready && out_ok;
-    wire arr_ready;
-    wire issue = arr_valid && arr_ready;
-    wire issue_last = issue && fold_last;
-    wire pop = issue && c_last;
-    wire [31:0] arr_a;
-    genvar gr;
-    generate
-        for (gr = 0; gr < R; gr = gr + 1) begin : lane_a
-            localparam [1:0] LANE = gr;
-            assign arr_a[8*gr +: 8] = aq[{aq_rslot, LANE}][{i_c, 3'b000} +: 8];
-        end
-    endgenerate
-    wire arr_out_valid;
-    wire [127:0] arr_out;
-    system_os_4x4_i8 u_array (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(arr_valid),
-        .in_ready(arr_ready),
-        .in_a(arr_a),
-        .in_b(wgt_q),
-        .in_last(fold_last),
-        .out_valid(arr_out_valid),
-        .out_data(arr_out)
-    );
-
-    // ================= fetcher =================
-    wire [25:0] iy = f_biy + {10'd0, f_kyd};
-    wire [25:0] ix = f_bix + {10'd0, f_kxd};
-    wire in_image = !iy[25] && !ix[25] && (iy[24:0] < {9'd0, j_in_h}) && (ix[24:0] < {9'd0, j_in_w});
-    wire slot_live = (f_p < j_pixels) && in_image;
-    wire [31:0] row_off = iy[15:0] * j_in_w;
-    wire [4:0] aq_after = {1'b0, aq_cnt} + {4'd0, f_inflight} - (pop ? 5'd4 : 5'd0);
-    wire fetch = (es == E_COMPUTE) && (f_mt < j_mt) && (aq_after < 5'd8);
-    assign act_re = fetch && slot_live;
-    assign act_bank = j_abank;
-    assign act_addr = f_cbo[9:0] + row_off[9:0] + ix[9:0];
-    wire f_r_last = (f_r == 2'd3);
-    wire f_ws_last = (f_ws == j_kwords - 21'd1);
-    wire f_ox_last = (f_ox == j_out_w - 16'd1);
-    wire [31:0] n_p = f_p + 32'd1;
-    wire [15:0] n_oy = f_ox_last ? f_oy + 16'd1 : f_oy;
-    wire [15:0] n_ox = f_ox_last ? 16'd0 : f_ox + 16'd1;
-    wire [25:0] n_biy = f_ox_last ? f_biy + {18'd0, j_sh} : f_biy;
-    wire [25:0] n_bix = f_ox_last ? 26'd0 - {18'd0, j_pl} : f_bix + {18'd0, j_sw};
-
-    // ================= weights, parameters =================
-    wire [11:0] w_k_next = (w_k == j_k - 12'd1) ? 12'd0 : w_k + 12'd1;
-    wire prime = (es == E_PLOAD) && (pj == 3'd7);
-    assign wgt_re = prime || issue;
-    assign w_bank = j_wbank;
-    wire [11:0] w_read = w_base + (prime ? 12'd0 : w_k_next);
-    assign wgt_addr = w_read[10:0];
-    assign par_re = (es == E_PLOAD);
-    assign par_addr = {nt[3:0], pj};
-
-    // ================= output FIFO read side =================
     wire m_take = m_valid && m_axis_tready;
     wire m_free = !m_valid || m_take;
     wire do_move = q_valid && m_free;
@@ -210,12 +153,7 @@ module system_os_4x4_i8_system_engine (
     assign m_axis_tdata = m_data;
     assign m_axis_tvalid = m_valid;
     assign m_axis_tlast = m_last;
-    wire drained = (rows_inflight == 5'd0) && !s1_valid && !s2_valid;
-    assign empty = (es == E_IDLE) && drained && (count == 9'd0) && !q_valid && !m_valid;
-
-    // ================= requantizer =================
-    wire row_keep = ({1'b0, o_r} < tag_keep[tag_rd]);
-    wire row_last = tag_last[tag_rd] && ({1'b0, o_r} + 3'd1 == tag_keep[tag_rd]);
+    wire out_idle = (count == 9'd0) && !q_valid && !m_valid;
     wire [W-1:0] y_all;
     genvar gc;
     generate
@@ -269,20 +207,9 @@ module system_os_4x4_i8_system_engine (
         .raddr(rd_ptr),
         .rdata(fifo_q)
     );
-
-    // ================= registers =================
     always @(posedge clk) begin
         if (rst) begin
-            es <= E_IDLE;
             par_cap <= 1'b0;
-            f_inflight <= 1'b0;
-            aq_cnt <= 4'd0;
-            aq_wslot <= 1'b0;
-            aq_rslot <= 1'b0;
-            tag_wr <= 2'd0;
-            tag_rd <= 2'd0;
-            o_r <= 2'd0;
-            rows_inflight <= 5'd0;
             s1_valid <= 1'b0;
             s2_valid <= 1'b0;
             wr_ptr <= 8'd0;
@@ -292,28 +219,12 @@ module system_os_4x4_i8_system_engine (
             q_valid <= 1'b0;
             m_valid <= 1'b0;
         end else begin
-            // requantizer stages and row bookkeeping
+            par_cap <= par_re;
+            par_cap_j <= pj;
+            s1_valid <= arr_out_valid && row_keep;
+            s1_last <= row_last;
             s2_valid <= s1_valid;
             s2_last <= s1_last;
-            if (arr_out_valid) begin
-                s1_valid <= row_keep;
-                s1_last <= row_last;
-                if (o_r == 2'd3) begin
-                    o_r <= 2'd0;
-                    tag_rd <= tag_rd + 2'd1;
-                end else begin
-                    o_r <= o_r + 2'd1;
-                end
-            end else begin
-                s1_valid <= 1'b0;
-            end
-            if (issue_last) begin
-                tag_keep[tag_wr] <= keep;
-                tag_last[tag_wr] <= (nt + 9'd1 == j_nt) && (i_mt + 32'd1 == j_mt);
-                tag_wr <= tag_wr + 2'd1;
-            end
-            rows_inflight <= rows_inflight + (issue_last ? 5'd4 : 5'd0) - {4'd0, arr_out_valid};
-            // output FIFO
             if (s2_valid) begin
                 wr_ptr <= wr_ptr + 8'd1;
             end
@@ -321,7 +232,7 @@ module system_os_4x4_i8_system_engine (
                 rd_ptr <= rd_ptr + 8'd1;
             end
             count <= count + {8'd0, s2_valid} - {8'd0, rd};
-            out_free <= out_free + {8'd0, rd} - (issue_last ? {6'd0, keep} : 9'd0);
+            out_free <= out_free + {8'd0, rd} - out_reserve;
             if (do_move) begin
                 m_valid <= 1'b1;
             end else if (m_take) begin
@@ -332,9 +243,120 @@ module system_os_4x4_i8_system_engine (
             end else if (do_move) begin
                 q_valid <= 1'b0;
             end
-            // parameter capture
-            par_cap <= (es == E_PLOAD);
-            par_cap_j <= pj;
+        end
+    end
+    always @(posedge clk) begin
+        if (do_move) begin
+            m_data <= fifo_q[W-1:0];
+            m_last <= fifo_q[W];
+        end
+        if (es == E_PWAIT && drained) begin
+            a_zp <= j_zp;
+            a_relu <= j_relu;
+        end
+    end
+    // =========================================================================
+
+
+    // ================= issuer =================
+    wire c_last = (i_c == 2'd3);
+    wire ws_last = (i_ws == j_kwords - 21'd1);
+    wire fold_last = ws_last && c_last;
+    wire [31:0] rem = j_pixels - i_p0;
+    wire [2:0] keep = (rem >= 32'd4) ? 3'd4 : rem[2:0];
+    wire head_ready = (aq_cnt >= 4'd4);
+    wire out_ok = !fold_last || (out_free >= {6'd0, keep});
+    wire arr_valid = (es == E_COMPUTE) && (i_mt < j_mt) && head_ready && out_ok;
+    wire arr_ready;
+    wire issue = arr_valid && arr_ready;
+    wire issue_last = issue && fold_last;
+    wire pop = issue && c_last;
+    wire [31:0] arr_a;
+    genvar gr;
+    generate
+        for (gr = 0; gr < R; gr = gr + 1) begin : lane_a
+            localparam [1:0] LANE = gr;
+            assign arr_a[8*gr +: 8] = aq[{aq_rslot, LANE}][{i_c, 3'b000} +: 8];
+        end
+    endgenerate
+    system_os_4x4_i8 u_array (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(arr_valid),
+        .in_ready(arr_ready),
+        .in_a(arr_a),
+        .in_b(wgt_q),
+        .in_last(fold_last),
+        .out_valid(arr_out_valid),
+        .out_data(arr_out)
+    );
+
+    // ================= fetcher =================
+    wire [25:0] iy = f_biy + {10'd0, f_kyd};
+    wire [25:0] ix = f_bix + {10'd0, f_kxd};
+    wire in_image = !iy[25] && !ix[25] && (iy[24:0] < {9'd0, j_in_h}) && (ix[24:0] < {9'd0, j_in_w});
+    wire slot_live = (f_p < j_pixels) && in_image;
+    wire [31:0] row_off = iy[15:0] * j_in_w;
+    wire [4:0] aq_after = {1'b0, aq_cnt} + {4'd0, f_inflight} - (pop ? 5'd4 : 5'd0);
+    wire fetch = (es == E_COMPUTE) && (f_mt < j_mt) && (aq_after < 5'd8);
+    assign act_re = fetch && slot_live;
+    assign act_bank = j_abank;
+    assign act_addr = f_cbo[9:0] + row_off[9:0] + ix[9:0];
+    wire f_r_last = (f_r == 2'd3);
+    wire f_ws_last = (f_ws == j_kwords - 21'd1);
+    wire f_ox_last = (f_ox == j_out_w - 16'd1);
+    wire [31:0] n_p = f_p + 32'd1;
+    wire [15:0] n_oy = f_ox_last ? f_oy + 16'd1 : f_oy;
+    wire [15:0] n_ox = f_ox_last ? 16'd0 : f_ox + 16'd1;
+    wire [25:0] n_biy = f_ox_last ? f_biy + {18'd0, j_sh} : f_biy;
+    wire [25:0] n_bix = f_ox_last ? 26'd0 - {18'd0, j_pl} : f_bix + {18'd0, j_sw};
+
+    // ================= weights, parameters =================
+    wire [11:0] w_k_next = (w_k == j_k - 12'd1) ? 12'd0 : w_k + 12'd1;
+    wire prime = (es == E_PLOAD) && (pj == 3'd7);
+    assign wgt_re = prime || issue;
+    assign w_bank = j_wbank;
+    wire [11:0] w_read = w_base + (prime ? 12'd0 : w_k_next);
+    assign wgt_addr = w_read[10:0];
+    assign par_re = (es == E_PLOAD);
+    assign par_addr = {nt[3:0], pj};
+
+    assign drained = (rows_inflight == 5'd0) && !s1_valid && !s2_valid;
+    assign empty = (es == E_IDLE) && drained && out_idle;
+
+    // ================= rows to the output stage =================
+    assign row_keep = ({1'b0, o_r} < tag_keep[tag_rd]);
+    assign row_last = tag_last[tag_rd] && ({1'b0, o_r} + 3'd1 == tag_keep[tag_rd]);
+    assign out_reserve = issue_last ? {6'd0, keep} : 9'd0;
+
+    // ================= registers =================
+    always @(posedge clk) begin
+        if (rst) begin
+            es <= E_IDLE;
+            f_inflight <= 1'b0;
+            aq_cnt <= 4'd0;
+            aq_wslot <= 1'b0;
+            aq_rslot <= 1'b0;
+            tag_wr <= 2'd0;
+            tag_rd <= 2'd0;
+            o_r <= 2'd0;
+            rows_inflight <= 5'd0;
+        end else begin
+            // rows leaving the array: which fold they belong to
+            if (arr_out_valid) begin
+                if (o_r == 2'd3) begin
+                    o_r <= 2'd0;
+                    tag_rd <= tag_rd + 2'd1;
+                end else begin
+                    o_r <= o_r + 2'd1;
+                end
+            end
+            if (issue_last) begin
+                tag_keep[tag_wr] <= keep;
+                tag_last[tag_wr] <= (nt + 9'd1 == j_nt) && (i_mt + 32'd1 == j_mt);
+                tag_wr <= tag_wr + 2'd1;
+            end
+            rows_inflight <= rows_inflight + (issue_last ? 5'd4 : 5'd0) - {4'd0, arr_out_valid};
             // activation queue
             aq_cnt <= aq_after[3:0];
             if (f_inflight && f_inf_r == 2'd3) begin
@@ -372,10 +394,6 @@ module system_os_4x4_i8_system_engine (
 
     // datapath registers without reset
     always @(posedge clk) begin
-        if (do_move) begin
-            m_data <= fifo_q[W-1:0];
-            m_last <= fifo_q[W];
-        end
         if (f_inflight) begin
             aq[{aq_wslot, f_inf_r}] <= f_inf_zero ? 32'd0 : act_q;
         end
@@ -407,8 +425,6 @@ module system_os_4x4_i8_system_engine (
             w_base <= 12'd0;
         end
         if (es == E_PWAIT && drained) begin
-            a_zp <= j_zp;
-            a_relu <= j_relu;
             pj <= 3'd0;
         end
         if (es == E_PLOAD) begin
