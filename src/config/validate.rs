@@ -212,24 +212,15 @@ fn sparse_rules(ck: &mut Checker, c: &Config) {
     }
 }
 
-/// The system top (`crate::system`): an output-stationary int8 MAC array with int32 accumulators
+/// The system top (`crate::system`): an int8 MAC array (either dataflow) with int32 accumulators
 /// whose columns are the byte lanes of the stream word, and scratchpads of sizes the RTL can address.
 fn system_rules(ck: &mut Checker, c: &Config) {
     let Some(s) = c.system.as_ref() else { return };
-    let unsupported = "WS and SAC systems are not supported yet";
     ck.require(
         c.pe.kind == PeKind::Mac,
         "pe.kind",
         format!("\"{}\"", kind_name(c.pe.kind)),
-        &format!("[system] wraps output-stationary MAC arrays only: needs pe.kind = \"mac\" ({unsupported})"),
-    );
-    ck.require(
-        c.array.dataflow == Dataflow::OutputStationary,
-        "array.dataflow",
-        "\"weight_stationary\"",
-        &format!(
-            "[system] wraps output-stationary MAC arrays only: needs dataflow = \"output_stationary\" ({unsupported})"
-        ),
+        "[system] wraps MAC arrays (output- or weight-stationary) only: needs pe.kind = \"mac\" (SAC systems are not supported yet)",
     );
     let int8 = "must be 8 with a [system] table (the streams carry int8 lanes)";
     ck.require(c.pe.act_bits == 8, "pe.act_bits", c.pe.act_bits, int8);

@@ -82,6 +82,7 @@ fn engine() -> Result<tera::Tera> {
         ("system_loader.v.tera", include_str!("../../templates/system_loader.v.tera")),
         ("system_output_stage.v.tera", include_str!("../../templates/system_output_stage.v.tera")),
         ("system_engine.v.tera", include_str!("../../templates/system_engine.v.tera")),
+        ("system_engine_ws.v.tera", include_str!("../../templates/system_engine_ws.v.tera")),
         ("system_top.v.tera", include_str!("../../templates/system_top.v.tera")),
     ])?;
     Ok(tera)

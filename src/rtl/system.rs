@@ -4,6 +4,7 @@
 use super::render;
 use super::verilog::lit;
 use crate::config::derive::clog2;
+use crate::config::Dataflow;
 use crate::system::regs::{self, REGISTERS};
 use crate::system::SystemParams;
 use anyhow::Result;
@@ -139,12 +140,44 @@ fn zext(signal: &str, from: u32, to: u32) -> String {
     }
 }
 
+/// What `system_output_stage.v.tera` (included by both engines) needs.
+#[derive(Serialize)]
+struct OutputView {
+    fifo_mem: String,
+    out_ab: u32,
+    out_ab_m1: u32,
+    out_ab_zero: String,
+    out_ab_one: String,
+    out_words: String,
+    count_zero: String,
+    count_wr: String,
+    count_rd: String,
+}
+
+impl OutputView {
+    fn of(sp: &SystemParams, w: &Widths) -> OutputView {
+        let count_bits = w.out_ab + 1;
+        OutputView {
+            fifo_mem: SystemNames::of(sp).part("fifo_mem"),
+            out_ab: w.out_ab,
+            out_ab_m1: w.out_ab - 1,
+            out_ab_zero: lit(w.out_ab, 0),
+            out_ab_one: lit(w.out_ab, 1),
+            out_words: lit(count_bits, sp.out_words as u64),
+            count_zero: lit(count_bits, 0),
+            count_wr: zext("s2_valid", 1, count_bits),
+            count_rd: zext("rd", 1, count_bits),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct EngineView {
     header: String,
     module: String,
     array: String,
-    fifo_mem: String,
+    #[serde(flatten)]
+    output: OutputView,
     rows: usize,
     cols: usize,
     w: u32,
@@ -156,14 +189,6 @@ struct EngineView {
     act_ab_m1: u32,
     wgt_ab_m1: u32,
     par_ab_m1: u32,
-    out_ab: u32,
-    out_ab_m1: u32,
-    out_ab_zero: String,
-    out_ab_one: String,
-    out_words: String,
-    count_zero: String,
-    count_wr: String,
-    count_rd: String,
     keep_to_count: String,
     keep_full: String,
     kpb_m1: u32,
@@ -312,23 +337,18 @@ fn read_value(name: &str, sp: &SystemParams) -> String {
     }
 }
 
-/// The system's Verilog files, in dependency order (after the array's own files).
-pub fn files(
-    tera: &tera::Tera,
-    header: &str,
-    sp: &SystemParams,
-    array: &str,
-) -> Result<Vec<(String, String)>> {
+/// The output-stationary engine's view.
+fn os_engine(header: &str, sp: &SystemParams, array: &str) -> EngineView {
     let n = SystemNames::of(sp);
     let w = widths(sp);
-    let wb = sp.stream_bits;
     let (r, c) = (sp.rows as u64, sp.cols as u64);
+    let wb = sp.stream_bits;
     let count_bits = w.out_ab + 1;
-    let engine = EngineView {
+    EngineView {
         header: header.into(),
         module: n.part("engine"),
         array: array.into(),
-        fifo_mem: n.part("fifo_mem"),
+        output: OutputView::of(sp, &w),
         rows: sp.rows,
         cols: sp.cols,
         w: wb,
@@ -340,14 +360,6 @@ pub fn files(
         act_ab_m1: w.act_ab - 1,
         wgt_ab_m1: w.wgt_ab - 1,
         par_ab_m1: w.par_ab - 1,
-        out_ab: w.out_ab,
-        out_ab_m1: w.out_ab - 1,
-        out_ab_zero: lit(w.out_ab, 0),
-        out_ab_one: lit(w.out_ab, 1),
-        out_words: lit(count_bits, sp.out_words as u64),
-        count_zero: lit(count_bits, 0),
-        count_wr: zext("s2_valid", 1, count_bits),
-        count_rd: zext("rd", 1, count_bits),
         keep_to_count: zext("keep", w.kpb, count_bits),
         keep_full: lit(w.kpb, r),
         kpb_m1: w.kpb - 1,
@@ -379,7 +391,145 @@ pub fn files(
         k_full_m1: 21 + w.log_c - 1,
         log_c_zero: lit(w.log_c, 0),
         cbo_zero: lit(w.act_ab + 1, 0),
-        par_addr: if w.par_ab > 3 { format!("{{nt[{}:0], pj}}", w.par_ab - 4) } else { "pj".into() },
+        par_addr: par_addr(&w),
+    }
+}
+
+#[derive(Serialize)]
+struct WsEngineView {
+    header: String,
+    module: String,
+    array: String,
+    #[serde(flatten)]
+    output: OutputView,
+    rows: usize,
+    cols: usize,
+    depth: usize,
+    w: u32,
+    w_m1: u32,
+    w_zero: String,
+    a_m1: u32,
+    a_slice: String,
+    acc_all_m1: u32,
+    act_ab: u32,
+    act_ab_m1: u32,
+    wgt_ab_m1: u32,
+    par_ab_m1: u32,
+    wkb: u32,
+    wkb_m1: u32,
+    wkb_zero: String,
+    wkb_one: String,
+    k_full_m1: u32,
+    log_c_zero: String,
+    ktb_m1: u32,
+    ktb_zero: String,
+    ktb_one: String,
+    p_kt: String,
+    db_m1: u32,
+    db_zero: String,
+    db_one: String,
+    d_last: String,
+    i_i_32: String,
+    depth_32: String,
+    ws_step: String,
+    rib_m1: u32,
+    rib_zero: String,
+    rib_one: String,
+    rib_emit: String,
+    rib_row: String,
+    reserve: String,
+    cbo_zero: String,
+    par_addr: String,
+}
+
+/// The weight-stationary engine's view: folds of R reduction indices, so an `a` beat is the R-byte
+/// slice (k0 mod C) / R of an activation word, and K / R = kwords x C / R folds per pixel block.
+fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
+    let n = SystemNames::of(sp);
+    let w = widths(sp);
+    let wb = sp.stream_bits;
+    let depth = sp.acc_depth;
+    // slices of R bytes per word
+    let log_cr = w.log_c - w.log_r;
+    let ktb = 21 + log_cr;
+    let db = clog2(depth as u64).max(1);
+    // emitted rows in the array: at most one per edge over its R + C edges of latency
+    let rib = clog2((sp.rows + sp.cols + 2) as u64);
+    let count_bits = w.out_ab + 1;
+    let a_bits = sp.rows as u32 * 8;
+    WsEngineView {
+        header: header.into(),
+        module: n.part("engine"),
+        array: array.into(),
+        output: OutputView::of(sp, &w),
+        rows: sp.rows,
+        cols: sp.cols,
+        depth,
+        w: wb,
+        w_m1: wb - 1,
+        w_zero: lit(wb, 0),
+        a_m1: a_bits - 1,
+        a_slice: if log_cr == 0 {
+            "aq_head".into()
+        } else {
+            format!("aq_head[{{i_kt[{}:0], {}}} +: {a_bits}]", log_cr - 1, lit(clog2(a_bits as u64), 0))
+        },
+        acc_all_m1: sp.cols as u32 * 32 - 1,
+        act_ab: w.act_ab,
+        act_ab_m1: w.act_ab - 1,
+        wgt_ab_m1: w.wgt_ab - 1,
+        par_ab_m1: w.par_ab - 1,
+        wkb: w.wkb,
+        wkb_m1: w.wkb - 1,
+        wkb_zero: lit(w.wkb, 0),
+        wkb_one: lit(w.wkb, 1),
+        k_full_m1: 21 + w.log_c - 1,
+        log_c_zero: lit(w.log_c, 0),
+        ktb_m1: ktb - 1,
+        ktb_zero: lit(ktb, 0),
+        ktb_one: lit(ktb, 1),
+        p_kt: if log_cr == 0 { "p_kwords".into() } else { format!("{{p_kwords, {}}}", lit(log_cr, 0)) },
+        db_m1: db - 1,
+        db_zero: lit(db, 0),
+        db_one: lit(db, 1),
+        d_last: lit(db, depth as u64 - 1),
+        i_i_32: zext("i_i", db, 32),
+        depth_32: lit(32, depth as u64),
+        ws_step: if log_cr == 0 { "1'b1".into() } else { format!("&f_kt[{}:0]", log_cr - 1) },
+        rib_m1: rib - 1,
+        rib_zero: lit(rib, 0),
+        rib_one: lit(rib, 1),
+        rib_emit: zext("emit_take", 1, rib),
+        rib_row: zext("arr_out_valid", 1, rib),
+        reserve: zext("emit_take", 1, count_bits),
+        cbo_zero: lit(w.act_ab + 1, 0),
+        par_addr: par_addr(&w),
+    }
+}
+
+/// The record word the engines read: word pj of tile nt (8 words per tile).
+fn par_addr(w: &Widths) -> String {
+    if w.par_ab > 3 {
+        format!("{{nt[{}:0], pj}}", w.par_ab - 4)
+    } else {
+        "pj".into()
+    }
+}
+
+/// The system's Verilog files, in dependency order (after the array's own files).
+pub fn files(
+    tera: &tera::Tera,
+    header: &str,
+    sp: &SystemParams,
+    array: &str,
+) -> Result<Vec<(String, String)>> {
+    let n = SystemNames::of(sp);
+    let w = widths(sp);
+    let wb = sp.stream_bits;
+    let (r, c) = (sp.rows as u64, sp.cols as u64);
+    let engine = match sp.dataflow {
+        Dataflow::OutputStationary => render(tera, "system_engine.v.tera", &os_engine(header, sp, array))?,
+        Dataflow::WeightStationary => render(tera, "system_engine_ws.v.tera", &ws_engine(header, sp, array))?,
     };
     let loader = LoaderView {
         header: header.into(),
@@ -535,7 +685,7 @@ pub fn files(
         ),
         (file(&n.part("ctrl")), render(tera, "system_ctrl.v.tera", &ctrl)?),
         (file(&n.part("loader")), render(tera, "system_loader.v.tera", &loader)?),
-        (file(&n.part("engine")), render(tera, "system_engine.v.tera", &engine)?),
+        (file(&n.part("engine")), engine),
         (file(&n.top), render(tera, "system_top.v.tera", &top)?),
     ])
 }
