@@ -47,7 +47,7 @@ fn preset(name: &str) -> Result<(Config, SystemParams)> {
 
 fn main() -> Result<()> {
     let mut rows = Vec::new();
-    for name in ["system_os_8x8_i8", "system_os_4x4_i8"] {
+    for name in ["system_os_8x8_i8", "system_ws_8x8_i8", "system_os_4x4_i8", "system_ws_4x4_i8"] {
         let (config, sp) = preset(name)?;
         let pes = (sp.rows * sp.cols) as f64;
         println!(
@@ -86,13 +86,7 @@ fn main() -> Result<()> {
             let (oh, ow) = g.out_hw(MAP, MAP);
             let macs = (oh * ow * oc * kh * kw * ic) as u64;
             let cycles = r.regs.cycles;
-            let compute: u64 = jobs
-                .iter()
-                .map(|j| {
-                    let s = j.desc.shape(&sp);
-                    (s.nt * s.mt * s.k(sp.cols)) as u64
-                })
-                .sum();
+            let compute: u64 = jobs.iter().map(|j| sp.array_beats(&j.desc.shape(&sp)) as u64).sum();
             let bytes_in = (stim.beats.len() * sp.word_bytes()) as u64;
             let bytes_out = (r.outputs.len() * sp.word_bytes()) as u64;
             let row = Row {

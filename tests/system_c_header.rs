@@ -180,7 +180,7 @@ fn compile_and_run(sp: &SystemParams, dir: &Path, header: &str) -> String {
 
 #[test]
 fn the_header_compiles_as_c99_and_agrees_with_the_rust_tables() {
-    for preset in ["system_os_4x4_i8", "system_os_8x8_i8"] {
+    for preset in ["system_os_4x4_i8", "system_os_8x8_i8", "system_ws_8x8_i8"] {
         let sp = system(preset);
         let header = c_header(&sp);
         let got = compile_and_run(&sp, &work_dir(preset), &header);

@@ -5,6 +5,8 @@
 //! convolution and the spec's requantization), not against the Rust model: 3x3 padded, strided and 1x1
 //! convs, a GEMM, four jobs in one run, weights reused without LOAD_WEIGHTS, and a malformed descriptor
 //! (ERROR = 1, the run ends, nothing hangs); CYCLES, JOBS_DONE, the interrupt and the beat counts too.
+//! The weight-stationary system (system_ws_4x4_i8: same ports, host library and layouts, another
+//! engine) runs four of the tests: padded 3x3, jobs back to back, reused weights, real layers chained.
 //! Needs `.venv` (`bash scripts/setup.sh`) and iverilog.
 
 mod common;
@@ -15,25 +17,36 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const PRESET: &str = "system_os_4x4_i8";
 /// test_system.py's tests; the run must report all of them.
 const TESTS: usize = 9;
+/// The tests the weight-stationary system runs.
+const WS_TESTS: &str = "conv3x3_padded,layers_back_to_back,weights_reused,real_layers_chained";
 /// The whole cocotb run (build and eight tests; each run inside has its own 500 us simulated limit).
 const TIME_LIMIT: Duration = Duration::from_secs(900);
 
 #[test]
 fn system_top_passes_the_cocotb_test() {
+    run_cocotb("system_os_4x4_i8", None, TESTS);
+}
+
+#[test]
+fn weight_stationary_system_top_passes_the_cocotb_test() {
+    run_cocotb("system_ws_4x4_i8", Some(WS_TESTS), WS_TESTS.split(',').count());
+}
+
+/// Generates `preset` and runs test_system.py on it (all tests, or `testcases`); `expected` tests must run.
+fn run_cocotb(preset: &str, testcases: Option<&str>, expected: usize) {
     let python = common::python::venv_python(&["numpy", "cocotb", "cocotb_tools.runner", "cocotbext.axi"]);
     if let Err(e) = accelc::tools::iverilog::binary() {
         panic!("{e:#}");
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config_path = root.join("configs").join(format!("{PRESET}.toml"));
+    let config_path = root.join("configs").join(format!("{preset}.toml"));
     let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
     let sp = SystemParams::of(&config)
         .unwrap_or_else(|| panic!("{} has no [system] table", config_path.display()));
 
-    let out = std::env::temp_dir().join(format!("accelc-test-system-cocotb-{}", std::process::id()));
+    let out = std::env::temp_dir().join(format!("accelc-test-system-cocotb-{preset}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let gen = Command::new(env!("CARGO_BIN_EXE_accelc"))
         .arg("gen")
@@ -81,6 +94,9 @@ fn system_top_passes_the_cocotb_test() {
         .arg(&host)
         .arg("--build-dir")
         .arg(out.join("cocotb"));
+    if let Some(t) = testcases {
+        cmd.args(["--testcase", t]);
+    }
     let run = common::python::run_within(&mut cmd, &out, "cocotb", TIME_LIMIT);
     let summary = run.stdout.lines().rev().find(|l| l.starts_with("cocotb: ")).unwrap_or("(no summary line)");
     let report = || {
@@ -94,6 +110,6 @@ fn system_top_passes_the_cocotb_test() {
         Some(false) => panic!("cocotb test failed: {}", report()),
         None => panic!("cocotb test ran over {TIME_LIMIT:?}: {}", report()),
     }
-    assert_eq!(summary, format!("cocotb: {TESTS} tests, 0 failed"), "{}", report());
+    assert_eq!(summary, format!("cocotb: {expected} tests, 0 failed"), "{}", report());
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -9,9 +9,11 @@ use accelc::system::cases::{self, Pacing};
 use accelc::system::layout::{unpack_output, ConvJob};
 use accelc::system::{reference, SystemParams};
 
-fn system(rows: u32, cols: u32) -> (SystemParams, u32) {
+const DATAFLOWS: [&str; 2] = ["output_stationary", "weight_stationary"];
+
+fn system(rows: u32, cols: u32, dataflow: &str) -> (SystemParams, u32) {
     let text = format!(
-        "name = \"sys\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"output_stationary\"\n\
+        "name = \"sys\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"{dataflow}\"\n\
          [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
          [system]\nstream_bits = {}\nact_words = 1024\nweight_words = 4096\nparam_tiles = 8\nout_words = {}\n",
         cols * 8,
@@ -45,8 +47,10 @@ fn check_outputs(sp: &SystemParams, jobs: &[ConvJob], r: &SystemRun) {
 
 #[test]
 fn random_jobs_match_plain_convolution() {
-    for (rows, cols) in [(2, 4), (4, 4), (4, 8), (8, 8)] {
-        let (sp, _) = system(rows, cols);
+    for (rows, cols, dataflow) in
+        [(2, 4), (4, 4), (4, 8), (8, 8)].into_iter().flat_map(|(r, c)| DATAFLOWS.map(|d| (r, c, d)))
+    {
+        let (sp, _) = system(rows, cols, dataflow);
         let mut rng = SplitMix64::new(7 + rows as u64 * 13 + cols as u64);
         for case in 0..12 {
             let mut jobs = vec![cases::random_job(&sp, &mut rng, None)];
@@ -65,7 +69,13 @@ fn random_jobs_match_plain_convolution() {
 
 #[test]
 fn a_long_reduction_keeps_the_array_busy() {
-    let (sp, _) = system(8, 8);
+    for dataflow in DATAFLOWS {
+        long_reduction(dataflow);
+    }
+}
+
+fn long_reduction(dataflow: &str) {
+    let (sp, _) = system(8, 8, dataflow);
     let mut rng = SplitMix64::new(3);
     let g = cases::Geometry { k: (3, 3), stride: (1, 1), dil: (1, 1), pad: (1, 1) };
     let desc = cases::conv_descriptor((8, 8, 16), 16, &g, accelc::system::descriptor::FLAG_LOAD_WEIGHTS, 0);
@@ -80,22 +90,33 @@ fn a_long_reduction_keeps_the_array_busy() {
     cases::mark_last(&mut jobs);
     let r = run_jobs(&sp, &jobs, Pacing::FULL_SPEED, 1);
     check_outputs(&sp, &jobs, &r);
-    let compute = (s.nt * s.mt * s.k(8)) as u64;
+    let compute = sp.array_beats(&s) as u64;
     let first_out = r.outputs[0].edge;
     let load = r.taken_at.last().unwrap() - r.start_edge;
-    eprintln!("cycles {} load {} compute {} first out {}", r.regs.cycles, load, compute, first_out);
+    eprintln!(
+        "{dataflow}: cycles {} load {} compute {} first out {}",
+        r.regs.cycles, load, compute, first_out
+    );
     // loading is not overlapped for a single job; compute after the load stays within 5% of ideal
     assert!(r.regs.cycles - load < compute + compute / 20 + 64, "compute phase too slow");
 }
 
 #[test]
 fn a_layer_split_into_bands_and_channel_groups_equals_the_whole_convolution() {
-    use accelc::system::plan::{assemble, plan_layer};
     // small banks force several bands and groups
-    let text = "name = \"sys\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"output_stationary\"\n\
-                [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
-                [system]\nstream_bits = 32\nact_words = 256\nweight_words = 512\nparam_tiles = 2\nout_words = 16\n";
-    let sp = SystemParams::of(&toml::from_str(text).unwrap()).unwrap();
+    for dataflow in DATAFLOWS {
+        split_layer(dataflow);
+    }
+}
+
+fn split_layer(dataflow: &str) {
+    use accelc::system::plan::{assemble, plan_layer};
+    let text = format!(
+        "name = \"sys\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"{dataflow}\"\n\
+         [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
+         [system]\nstream_bits = 32\nact_words = 256\nweight_words = 512\nparam_tiles = 2\nout_words = 16\n"
+    );
+    let sp = SystemParams::of(&toml::from_str(&text).unwrap()).unwrap();
     let mut rng = SplitMix64::new(9);
     for (h, w, in_c, out_c, g) in [
         (20, 9, 6, 19, cases::Geometry { k: (3, 3), stride: (1, 1), dil: (1, 1), pad: (1, 1) }),

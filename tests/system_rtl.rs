@@ -1,7 +1,8 @@
 //! The system top in Verilator against the system model through its AXI ports (`verify::system`):
 //! every kind of case of the generator (random jobs, jobs back to back reusing weights, a real layer,
 //! geometry edge cases, a GEMM, malformed frames, heavy backpressure), and three planted faults the
-//! comparison must catch: a wrong im2col address, a requantization rounding off by one, a dropped tlast.
+//! comparison must catch: a wrong im2col address, a requantization rounding off by one, a dropped tlast
+//! (output-stationary system), a fold's partial sums dropped (weight-stationary system).
 
 mod common;
 
@@ -10,7 +11,11 @@ use accelc::system::SystemParams;
 use accelc::verify::system::verify;
 
 fn preset() -> (SystemParams, u32, Design) {
-    let config = common::preset("system_os_4x4_i8");
+    load("system_os_4x4_i8")
+}
+
+fn load(name: &str) -> (SystemParams, u32, Design) {
+    let config = common::preset(name);
     let sp = SystemParams::of(&config).expect("the preset has a [system] table");
     let design = accelc::rtl::generate(&config).unwrap();
     (sp, config.params().acc_bits, design)
@@ -18,7 +23,15 @@ fn preset() -> (SystemParams, u32, Design) {
 
 #[test]
 fn every_kind_of_case_passes_bit_and_cycle_exact() {
-    let (sp, acc_bits, design) = preset();
+    every_kind_of_case(preset());
+}
+
+#[test]
+fn every_kind_of_case_passes_on_the_weight_stationary_system() {
+    every_kind_of_case(load("system_ws_4x4_i8"));
+}
+
+fn every_kind_of_case((sp, acc_bits, design): (SystemParams, u32, Design)) {
     let report = verify(&sp, acc_bits, &design, 14, 11, &common::verify_options()).unwrap();
     for c in &report.cases {
         assert!(c.mismatches.is_empty(), "{}: {:?}", c.description, c.mismatches);
@@ -38,7 +51,11 @@ fn planted(design: &Design, file_suffix: &str, from: &str, to: &str) -> Design {
 
 fn assert_caught(design: &Design, what: &str) {
     let (sp, acc_bits, _) = preset();
-    let report = verify(&sp, acc_bits, design, 7, 11, &common::verify_options()).unwrap();
+    assert_caught_on(&sp, acc_bits, design, what);
+}
+
+fn assert_caught_on(sp: &SystemParams, acc_bits: u32, design: &Design, what: &str) {
+    let report = verify(sp, acc_bits, design, 7, 11, &common::verify_options()).unwrap();
     assert!(!report.passed(), "the planted fault ({what}) was not caught: {}", report.sentinel());
     eprintln!("{what}: {}", report.sentinel());
 }
@@ -76,4 +93,13 @@ fn a_dropped_tlast_is_caught() {
     let bad =
         planted(&design, "_system_engine.v", "assign m_axis_tlast = m_last;", "assign m_axis_tlast = 1'b0;");
     assert_caught(&bad, "dropped tlast");
+}
+
+#[test]
+fn a_dropped_partial_sum_is_caught_on_the_weight_stationary_system() {
+    let (sp, acc_bits, design) = load("system_ws_4x4_i8");
+    // the second fold of a block starts from zero instead of adding to the first fold's sums
+    let bad =
+        planted(&design, "_system_engine.v", "wire a_acc = (i_kt != 21'd0);", "wire a_acc = (i_kt > 21'd1);");
+    assert_caught_on(&sp, acc_bits, &bad, "dropped partial sum (WS)");
 }

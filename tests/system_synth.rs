@@ -247,7 +247,7 @@ Mapping memory \\dut.u_engine.aq in module \\top_io_wrapper:
 
 #[test]
 fn the_port_table_matches_the_system_top_verilog() {
-    for name in ["system_os_4x4_i8", "system_os_8x8_i8"] {
+    for name in ["system_os_4x4_i8", "system_os_8x8_i8", "system_ws_4x4_i8", "system_ws_8x8_i8"] {
         let (config, sp) = system(name);
         let design = accelc::rtl::generate(&config).unwrap();
         let top = &design.files.iter().find(|(n, _)| *n == format!("{}.v", sp.top)).unwrap().1;

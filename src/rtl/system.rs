@@ -288,6 +288,7 @@ struct BankView {
 #[derive(Serialize)]
 struct TopView {
     header: String,
+    dataflow: &'static str,
     module: String,
     header_file: String,
     array: String,
@@ -646,6 +647,10 @@ pub fn files(
     ];
     let top = TopView {
         header: header.into(),
+        dataflow: match sp.dataflow {
+            Dataflow::OutputStationary => "output-stationary",
+            Dataflow::WeightStationary => "weight-stationary",
+        },
         module: n.top.clone(),
         header_file: format!("{}_regs.h", n.top),
         array: array.into(),

@@ -6,6 +6,7 @@
 use super::descriptor::{FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_RELU, OP_CONV2D};
 use super::regs::{ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
 use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
+use crate::config::Dataflow;
 use serde_json::{json, Value};
 
 /// Ports of `<top>` in declaration order (the table in `ports.rs`).
@@ -57,6 +58,14 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
         },
         "id_value": ID_VALUE,
         "array_value": (sp.cols << 16) | sp.rows,
+        "engine": {
+            "dataflow": match sp.dataflow {
+                Dataflow::OutputStationary => "output_stationary",
+                Dataflow::WeightStationary => "weight_stationary",
+            },
+            "acc_depth": (sp.dataflow == Dataflow::WeightStationary).then_some(sp.acc_depth),
+            "schedule": sp.schedule(),
+        },
         "descriptor": {
             "bytes": DESCRIPTOR_BYTES,
             "words": sp.desc_words,

@@ -1,4 +1,4 @@
-//! The system top: an output-stationary MAC array wrapped with scratchpads, a layer sequencer,
+//! The system top: a MAC array (output- or weight-stationary) wrapped with scratchpads, a layer sequencer,
 //! per-channel requantization, an AXI4-Stream slave (descriptors and tensors in), an AXI4-Stream
 //! master (results out) and AXI4-Lite control. One descriptor runs a whole 2-D convolution (a GEMM is
 //! a 1x1 convolution over a 1 x M image) with implicit im2col addressing.
@@ -76,6 +76,36 @@ impl SystemParams {
     /// Bytes of one stream word (one 8-bit lane per array column).
     pub fn word_bytes(&self) -> usize {
         self.cols
+    }
+
+    /// Beats the array takes for a job (its compute time at one beat per edge): per output-channel
+    /// tile, C beats per R pixels and reduction word (output-stationary), or one per pixel and fold
+    /// of R reduction indices (weight-stationary).
+    pub fn array_beats(&self, s: &JobShape) -> usize {
+        match self.dataflow {
+            Dataflow::OutputStationary => s.nt * s.mt * s.k(self.cols),
+            Dataflow::WeightStationary => s.nt * s.pixels * s.k(self.cols) / self.rows,
+        }
+    }
+
+    /// The engine's order of work for one job, in words (manifest and README).
+    pub fn schedule(&self) -> String {
+        let (r, c) = (self.rows, self.cols);
+        let common = "per output-channel tile nt (C channels): wait until the requantizer is empty, read the tile's 8 record words, then";
+        match self.dataflow {
+            Dataflow::OutputStationary => format!(
+                "{common} for every tile of R = {r} output pixels and every reduction word (ky, kx, cb): C = {c} array beats, \
+                 beat i carrying byte i of the R pixels' activation words and weight word nt*K + ws*C + i; a fold (one pixel \
+                 tile over all of K) leaves the array as R rows of C sums"
+            ),
+            Dataflow::WeightStationary => format!(
+                "{common} for every block of D = {} output pixels (the accumulator rows) and every fold of R = {r} reduction \
+                 indices k0 (K / R folds): R weight beats (weight words nt*K + k0 + r) and one array beat per pixel of the block \
+                 carrying bytes (k0 mod C)..+R of its activation word for reduction word k0 / C; the block's last fold emits \
+                 one row of C = {c} sums per pixel",
+                self.acc_depth
+            ),
+        }
     }
 
     /// Parameter scratchpad words per bank.

@@ -19,8 +19,8 @@ mod ws_core;
 use crate::config::Dataflow;
 use crate::system::layout::Word;
 use crate::system::{Descriptor, JobShape, SystemParams, PARAM_WORDS_PER_TILE};
-use output::OutputStage;
 pub use output::requant_tail;
+use output::OutputStage;
 use std::collections::VecDeque;
 
 /// One input beat: a word and its tlast.

@@ -82,7 +82,12 @@ impl WsCore {
     }
 
     /// (block, fold, row) after (p0, kt, i): rows of a block, then its folds, then the next block.
-    fn advance(&self, (p0, kt, i): (usize, usize, usize), pixels: usize, folds: usize) -> (usize, usize, usize) {
+    fn advance(
+        &self,
+        (p0, kt, i): (usize, usize, usize),
+        pixels: usize,
+        folds: usize,
+    ) -> (usize, usize, usize) {
         if i + 1 < self.depth && p0 + i + 1 < pixels {
             (p0, kt, i + 1)
         } else if kt + 1 < folds {
