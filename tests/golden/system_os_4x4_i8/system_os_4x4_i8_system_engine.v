@@ -25,7 +25,7 @@
 // for padding and for pixels past the end) into a queue of two groups of R words, and the issuer
 // sends C = 4 beats, beat i carrying byte i of the R words and weight word nt*K + ws*C + i.
 // Rows leaving the array are requantized (bias, multiply, round/shift/zero point/ReLU/saturate: three
-// stages) into the output FIFO, which feeds the AXI4-Stream master. Mirrors src/model/system.rs.
+// stages) into the output FIFO, which feeds the AXI4-Stream master. Mirrors src/model/system/os_core.rs.
 module system_os_4x4_i8_system_engine (
     input  wire clk,
     input  wire rst,

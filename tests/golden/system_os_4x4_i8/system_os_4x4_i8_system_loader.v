@@ -24,7 +24,7 @@
 // the checks); a failed check or a misplaced tlast raises err_valid with the code and drains the frame
 // to its tlast. Payload words are written to the banks the engine is not using; the job is then
 // offered to the engine (pend_valid) and the next frame is taken once it is accepted.
-// Mirrors src/model/system.rs.
+// Mirrors src/model/system/mod.rs (the loader).
 module system_os_4x4_i8_system_loader (
     input  wire clk,
     input  wire rst,
