@@ -5,7 +5,10 @@ use super::render;
 use super::verilog::lit;
 use crate::config::derive::clog2;
 use crate::system::regs::{self, REGISTERS};
-use crate::system::SystemParams;
+use crate::system::{SystemParams, DECODE_EDGES};
+
+// The loader's decode steps through the bits of 16-bit operands (a 4-bit step counter, 15 .. 0).
+const _: () = assert!(DECODE_EDGES == 16);
 use anyhow::Result;
 use serde::Serialize;
 
@@ -194,7 +197,7 @@ struct EngineView {
     wkb_one: String,
     k_full_m1: u32,
     log_c_zero: String,
-    cbo_zero: String,
+    ab_zero: String,
     par_addr: String,
 }
 
@@ -229,6 +232,9 @@ struct LoaderView {
     lab_zero: String,
     lab_one: String,
     r_pw_expr: String,
+    dec_edges: usize,
+    ab_zero: String,
+    in_w_ab: String,
 }
 
 #[derive(Serialize)]
@@ -284,7 +290,7 @@ struct TopView {
 
 const JOB_FIELDS: &[&str] = &[
     "p_in_h", "p_in_w", "p_out_w", "p_kw", "p_sh", "p_sw", "p_dh", "p_dw", "p_pt", "p_pl", "p_zp", "p_relu",
-    "p_cb", "p_nt", "p_kwords", "p_pixels", "p_mt", "p_plane",
+    "p_cb", "p_nt", "p_kwords", "p_pixels", "p_mt", "p_plane", "p_ptw", "p_shw", "p_dhw",
 ];
 
 fn reg_index(name: &str) -> u32 {
@@ -378,7 +384,7 @@ pub fn files(
         wkb_one: lit(w.wkb, 1),
         k_full_m1: 21 + w.log_c - 1,
         log_c_zero: lit(w.log_c, 0),
-        cbo_zero: lit(w.act_ab + 1, 0),
+        ab_zero: lit(w.act_ab, 0),
         par_addr: if w.par_ab > 3 { format!("{{nt[{}:0], pj}}", w.par_ab - 4) } else { "pj".into() },
     };
     let loader = LoaderView {
@@ -415,6 +421,9 @@ pub fn files(
         lab_zero: lit(w.lab, 0),
         lab_one: lit(w.lab, 1),
         r_pw_expr: format!("{{d_nt[{}:0], 3'b000}}", w.lab - 4),
+        dec_edges: DECODE_EDGES,
+        ab_zero: lit(w.act_ab, 0),
+        in_w_ab: if w.act_ab <= 16 { format!("in_w[{}:0]", w.act_ab - 1) } else { zext("in_w", 16, w.act_ab) },
     };
     let ctrl = CtrlView {
         header: header.into(),
