@@ -6,7 +6,10 @@ use super::verilog::lit;
 use crate::config::derive::clog2;
 use crate::config::Dataflow;
 use crate::system::regs::{self, REGISTERS};
-use crate::system::SystemParams;
+use crate::system::{SystemParams, DECODE_EDGES};
+
+// The loader's decode steps through the bits of 16-bit operands (a 4-bit step counter, 15 .. 0).
+const _: () = assert!(DECODE_EDGES == 16);
 use anyhow::Result;
 use serde::Serialize;
 
@@ -219,7 +222,7 @@ struct EngineView {
     wkb_one: String,
     k_full_m1: u32,
     log_c_zero: String,
-    cbo_zero: String,
+    ab_zero: String,
     par_addr: String,
 }
 
@@ -254,6 +257,9 @@ struct LoaderView {
     lab_zero: String,
     lab_one: String,
     r_pw_expr: String,
+    dec_edges: usize,
+    ab_zero: String,
+    in_w_ab: String,
 }
 
 #[derive(Serialize)]
@@ -310,7 +316,7 @@ struct TopView {
 
 const JOB_FIELDS: &[&str] = &[
     "p_in_h", "p_in_w", "p_out_w", "p_kw", "p_sh", "p_sw", "p_dh", "p_dw", "p_pt", "p_pl", "p_zp", "p_relu",
-    "p_cb", "p_nt", "p_kwords", "p_pixels", "p_mt", "p_plane",
+    "p_cb", "p_nt", "p_kwords", "p_pixels", "p_mt", "p_plane", "p_ptw", "p_shw", "p_dhw",
 ];
 
 fn reg_index(name: &str) -> u32 {
@@ -391,7 +397,7 @@ fn os_engine(header: &str, sp: &SystemParams, array: &str) -> EngineView {
         wkb_one: lit(w.wkb, 1),
         k_full_m1: 21 + w.log_c - 1,
         log_c_zero: lit(w.log_c, 0),
-        cbo_zero: lit(w.act_ab + 1, 0),
+        ab_zero: lit(w.act_ab, 0),
         par_addr: par_addr(&w),
     }
 }
@@ -439,7 +445,7 @@ struct WsEngineView {
     rib_emit: String,
     rib_row: String,
     reserve: String,
-    cbo_zero: String,
+    ab_zero: String,
     par_addr: String,
 }
 
@@ -503,7 +509,7 @@ fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
         rib_emit: zext("emit_take", 1, rib),
         rib_row: zext("arr_out_valid", 1, rib),
         reserve: zext("emit_take", 1, count_bits),
-        cbo_zero: lit(w.act_ab + 1, 0),
+        ab_zero: lit(w.act_ab, 0),
         par_addr: par_addr(&w),
     }
 }
@@ -566,6 +572,9 @@ pub fn files(
         lab_zero: lit(w.lab, 0),
         lab_one: lit(w.lab, 1),
         r_pw_expr: format!("{{d_nt[{}:0], 3'b000}}", w.lab - 4),
+        dec_edges: DECODE_EDGES,
+        ab_zero: lit(w.act_ab, 0),
+        in_w_ab: if w.act_ab <= 16 { format!("in_w[{}:0]", w.act_ab - 1) } else { zext("in_w", 16, w.act_ab) },
     };
     let ctrl = CtrlView {
         header: header.into(),

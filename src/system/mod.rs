@@ -26,6 +26,9 @@ use serde::Serialize;
 pub const DESCRIPTOR_BYTES: usize = 32;
 /// Scratchpad words holding one output-channel tile's requantization records (byte j of every record).
 pub const PARAM_WORDS_PER_TILE: usize = 8;
+/// Edges of each of the loader's two descriptor-decode phases: the products of descriptor fields are
+/// formed by shift and add, one bit of a 16-bit operand per edge (no multipliers).
+pub const DECODE_EDGES: usize = 16;
 
 /// Derived parameters of a system top.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,7 +18,7 @@ mod ws_core;
 
 use crate::config::Dataflow;
 use crate::system::layout::Word;
-use crate::system::{Descriptor, JobShape, SystemParams, PARAM_WORDS_PER_TILE};
+use crate::system::{Descriptor, JobShape, SystemParams, DECODE_EDGES, PARAM_WORDS_PER_TILE};
 pub use output::requant_tail;
 use output::OutputStage;
 use std::collections::VecDeque;
@@ -78,8 +78,9 @@ pub const SETUP_WRITES: [(u32, u32); 3] = [(0x04, 1), (0x08, 1), (0x00, 1)];
 enum Loader {
     Idle,
     Desc,
-    Dec1,
-    Dec2,
+    /// The two decode phases, `DECODE_EDGES` edges each (the count is the edges left).
+    Dec1(usize),
+    Dec2(usize),
     Check,
     Payload,
     Handoff,
@@ -482,12 +483,12 @@ impl Model<'_> {
                         self.ldesc = Descriptor::from_bytes(&bytes);
                         self.desc_last = b.last;
                         self.desc_bytes.clear();
-                        self.ls = Loader::Dec1;
+                        self.ls = Loader::Dec1(DECODE_EDGES);
                     }
                 }
             }
-            Loader::Dec1 => self.ls = Loader::Dec2,
-            Loader::Dec2 => self.ls = Loader::Check,
+            Loader::Dec1(n) => self.ls = if n > 1 { Loader::Dec1(n - 1) } else { Loader::Dec2(DECODE_EDGES) },
+            Loader::Dec2(n) => self.ls = if n > 1 { Loader::Dec2(n - 1) } else { Loader::Check },
             Loader::Check => match self.ldesc.check(sp, self.wloaded) {
                 Err(e) => {
                     set_error(self, e.code());
