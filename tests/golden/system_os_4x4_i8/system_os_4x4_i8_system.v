@@ -70,6 +70,7 @@ module system_os_4x4_i8_system (
     wire [20:0] p_kwords;
     wire [31:0] p_pixels, p_mt;
     wire [10:0] p_plane;
+    wire [9:0] p_ptw, p_shw, p_dhw;
 
     // scratchpad ports: loader writes, engine reads
     wire l_act_we, l_act_bank, l_wgt_we, l_par_we, l_w_bank;
@@ -153,6 +154,9 @@ module system_os_4x4_i8_system (
         .p_pixels(p_pixels),
         .p_mt(p_mt),
         .p_plane(p_plane),
+        .p_ptw(p_ptw),
+        .p_shw(p_shw),
+        .p_dhw(p_dhw),
         .p_abank(p_abank),
         .p_wbank(p_wbank)
     );
@@ -180,6 +184,9 @@ module system_os_4x4_i8_system (
         .p_pixels(p_pixels),
         .p_mt(p_mt),
         .p_plane(p_plane),
+        .p_ptw(p_ptw),
+        .p_shw(p_shw),
+        .p_dhw(p_dhw),
         .p_abank(p_abank),
         .p_wbank(p_wbank),
         .act_re(e_act_re),

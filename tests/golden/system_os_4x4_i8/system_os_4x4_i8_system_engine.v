@@ -50,6 +50,9 @@ module system_os_4x4_i8_system_engine (
     input  wire [31:0] p_pixels,
     input  wire [31:0] p_mt,
     input  wire [10:0] p_plane,
+    input  wire [9:0] p_ptw,
+    input  wire [9:0] p_shw,
+    input  wire [9:0] p_dhw,
     input  wire p_abank,
     input  wire p_wbank,
     // scratchpad reads (the bank is act_bank / w_bank; data arrives the edge after)
@@ -83,15 +86,17 @@ module system_os_4x4_i8_system_engine (
     reg [7:0] j_kw, j_sh, j_sw, j_dh, j_dw, j_pt, j_pl, j_zp;
     reg j_relu, j_abank, j_wbank;
     reg [8:0] j_nt;
-    reg [20:0] j_kwords;
+    reg [20:0] j_kwm1;  // kwords - 1
     reg [11:0] j_k;  // reduction length K = kwords x C
     reg [31:0] j_pixels, j_mt;
     reg [10:0] j_plane;
+    // pt, sh and dh times in_w, modulo the activation address range (row-offset steps)
+    reg [9:0] j_ptw, j_shw, j_dhw;
     reg [8:0] nt;
     reg [2:0] pj;
     assign pend_take = (es == E_IDLE) && pend_valid;
     // bits beyond the scratchpads' address ranges (zero whenever the job passed the loader's checks)
-    wire unused = &{1'b0, p_k_full[22:12], row_off[31:10], w_read[11]};
+    wire unused = &{1'b0, p_k_full[22:12], j_plane[10], w_read[11], aq_after[4]};
     wire [22:0] p_k_full = {p_kwords, 2'd0};
 
     // ---- requantization records of the current tile (loaded in E_PLOAD), zero point and ReLU
@@ -102,13 +107,17 @@ module system_os_4x4_i8_system_engine (
 
     // ---- fetcher: slot (f_mt, f_ws, f_r); pixel f_p = (f_oy, f_ox) with bases f_biy = oy*sh - pt,
     // f_bix = ox*sw - pl (two's complement); reduction word (ky, kx, cb) as offsets f_kyd = ky*dh,
-    // f_kxd = kx*dw, f_cbo = cb*plane. s_* hold the first pixel of the fold.
+    // f_kxd = kx*dw. The address offsets (modulo the address range) are kept incrementally, without
+    // multipliers: f_byo = f_biy*in_w, f_kyo = f_kyd*in_w, f_wo = cb*plane + f_kyo. s_* hold the first
+    // pixel of the fold. f_live = (f_mt < mt), f_wsl = (f_ws == kwords - 1), f_plive = (f_p < pixels)
+    // (s_plive for s_p) are registers kept with the counters they compare.
     reg [31:0] f_mt, f_p, s_p;
     reg [20:0] f_ws;
     reg [1:0] f_r;
     reg [15:0] f_cb, f_oy, f_ox, s_oy, s_ox;
     reg [7:0] f_kx;
-    reg [10:0] f_cbo;
+    reg [9:0] f_wo, f_kyo, f_byo, s_byo;
+    reg f_live, f_wsl, f_plive, s_plive;
     reg [15:0] f_kxd, f_kyd;
     reg [25:0] f_biy, f_bix, s_biy, s_bix;
     reg f_inflight, f_inf_zero;
@@ -117,11 +126,20 @@ module system_os_4x4_i8_system_engine (
     reg [3:0] aq_cnt;
     reg aq_wslot, aq_rslot;
 
-    // ---- weights and issuer
+    // ---- weights and issuer; registers kept with the counters they compare: i_live = (i_mt < mt),
+    // i_mlast = (i_mt + 1 == mt), i_wsl = (i_ws == kwords - 1), i_rem = pixels - R*i_mt and
+    // keep = min(i_rem, R)
+    // w_cur: the current beat's weight word, registered (the scratchpad's output, read one word
+    // ahead, holds the next beat's); w_k: the tile index of the word at the scratchpad's output; w_fill:
+    // the edge after prime (moves the tile's first word into w_cur, reads its second)
     reg [11:0] w_k, w_base;
-    reg [31:0] i_mt, i_p0;
+    reg [W-1:0] w_cur;
+    reg w_fill;
+    reg [31:0] i_mt, i_rem;
     reg [20:0] i_ws;
     reg [1:0] i_c;
+    reg i_live, i_mlast, i_wsl;
+    reg [2:0] keep;
 
     // ---- array readout, requantizer, output FIFO, m_axis register
     reg [2:0] tag_keep [0:3];
@@ -138,23 +156,42 @@ module system_os_4x4_i8_system_engine (
 
     // ================= issuer =================
     wire c_last = (i_c == 2'd3);
-    wire ws_last = (i_ws == j_kwords - 21'd1);
-    wire fold_last = ws_last && c_last;
-    wire [31:0] rem = j_pixels - i_p0;
-    wire [2:0] keep = (rem >= 32'd4) ? 3'd4 : rem[2:0];
+    wire fold_last = i_wsl && c_last;
+    wire [31:0] n_rem = i_rem - 32'd4;
+    wire [2:0] n_keep = (n_rem >= 32'd4) ? 3'd4 : n_rem[2:0];
+    wire [2:0] p0_keep = (j_pixels >= 32'd4) ? 3'd4 : j_pixels[2:0];
     wire head_ready = (aq_cnt >= 4'd4);
     wire out_ok = !fold_last || (out_free >= {6'd0, keep});
-    wire arr_valid = (es == E_COMPUTE) && (i_mt < j_mt) && head_ready && out_ok;
+    wire arr_valid = (es == E_COMPUTE) && i_live && head_ready && out_ok;
     wire arr_ready;
     wire issue = arr_valid && arr_ready;
     wire issue_last = issue && fold_last;
     wire pop = issue && c_last;
+    // The current beat's activation bytes, registered: lane r holds byte i_c of queue word
+    // {aq_rslot, r}. On a pop it takes byte 0 of the other slot's word (the word written at this edge
+    // if it is that one), on another beat the next byte of its word, otherwise a word written into
+    // the slot being read (the slot being read is complete, and not written, while beats issue).
     wire [31:0] arr_a;
+    wire [W-1:0] aq_in = f_inf_zero ? 32'd0 : act_q;
+    wire [1:0] i_c_next = i_c + 2'd1;
     genvar gr;
     generate
         for (gr = 0; gr < R; gr = gr + 1) begin : lane_a
             localparam [1:0] LANE = gr;
-            assign arr_a[8*gr +: 8] = aq[{aq_rslot, LANE}][{i_c, 3'b000} +: 8];
+            reg [7:0] a_cur;
+            wire [W-1:0] w_same = aq[{aq_rslot, LANE}];
+            wire [7:0] w_other = aq[{!aq_rslot, LANE}][7:0];
+            wire wr_lane = f_inflight && (f_inf_r == LANE);
+            assign arr_a[8*gr +: 8] = a_cur;
+            always @(posedge clk) begin
+                if (pop) begin
+                    a_cur <= (wr_lane && aq_wslot != aq_rslot) ? aq_in[7:0] : w_other;
+                end else if (issue) begin
+                    a_cur <= w_same[{i_c_next, 3'b000} +: 8];
+                end else if (wr_lane && aq_wslot == aq_rslot) begin
+                    a_cur <= aq_in[{i_c, 3'b000} +: 8];
+                end
+            end
         end
     endgenerate
     wire arr_out_valid;
@@ -165,7 +202,7 @@ module system_os_4x4_i8_system_engine (
         .in_valid(arr_valid),
         .in_ready(arr_ready),
         .in_a(arr_a),
-        .in_b(wgt_q),
+        .in_b(w_cur),
         .in_last(fold_last),
         .out_valid(arr_out_valid),
         .out_data(arr_out)
@@ -175,17 +212,22 @@ module system_os_4x4_i8_system_engine (
     wire [25:0] iy = f_biy + {10'd0, f_kyd};
     wire [25:0] ix = f_bix + {10'd0, f_kxd};
     wire in_image = !iy[25] && !ix[25] && (iy[24:0] < {9'd0, j_in_h}) && (ix[24:0] < {9'd0, j_in_w});
-    wire slot_live = (f_p < j_pixels) && in_image;
-    wire [31:0] row_off = iy[15:0] * j_in_w;
+    wire slot_live = f_plive && in_image;
+    // fetch when the queue has room after this edge: aq_after < 2R. aq_cnt + f_inflight <= 2R always,
+    // so a pop always makes room, and fetch needs no adder after the issue decision. The scratchpad is
+    // read whenever the slot is live, fetch or not (a read without a fetch is not captured): its
+    // enable does not wait for the issue decision either.
     wire [4:0] aq_after = {1'b0, aq_cnt} + {4'd0, f_inflight} - (pop ? 5'd4 : 5'd0);
-    wire fetch = (es == E_COMPUTE) && (f_mt < j_mt) && (aq_after < 5'd8);
-    assign act_re = fetch && slot_live;
+    wire aq_room = ({1'b0, aq_cnt} + {4'd0, f_inflight} < 5'd8);
+    wire fetch = (es == E_COMPUTE) && f_live && (pop || aq_room);
+    assign act_re = (es == E_COMPUTE) && f_live && slot_live;
     assign act_bank = j_abank;
-    assign act_addr = f_cbo[9:0] + row_off[9:0] + ix[9:0];
+    assign act_addr = f_wo + f_byo + ix[9:0];
     wire f_r_last = (f_r == 2'd3);
-    wire f_ws_last = (f_ws == j_kwords - 21'd1);
     wire f_ox_last = (f_ox == j_out_w - 16'd1);
     wire [31:0] n_p = f_p + 32'd1;
+    wire n_plive = (n_p < j_pixels);
+    wire [9:0] n_byo = f_ox_last ? f_byo + j_shw : f_byo;
     wire [15:0] n_oy = f_ox_last ? f_oy + 16'd1 : f_oy;
     wire [15:0] n_ox = f_ox_last ? 16'd0 : f_ox + 16'd1;
     wire [25:0] n_biy = f_ox_last ? f_biy + {18'd0, j_sh} : f_biy;
@@ -194,7 +236,8 @@ module system_os_4x4_i8_system_engine (
     // ================= weights, parameters =================
     wire [11:0] w_k_next = (w_k == j_k - 12'd1) ? 12'd0 : w_k + 12'd1;
     wire prime = (es == E_PLOAD) && (pj == 3'd7);
-    assign wgt_re = prime || issue;
+    wire w_step = w_fill || issue;
+    assign wgt_re = prime || w_step;
     assign w_bank = j_wbank;
     wire [11:0] w_read = w_base + (prime ? 12'd0 : w_k_next);
     assign wgt_addr = w_read[10:0];
@@ -217,16 +260,38 @@ module system_os_4x4_i8_system_engine (
     wire row_keep = ({1'b0, o_r} < tag_keep[tag_rd]);
     wire row_last = tag_last[tag_rd] && ({1'b0, o_r} + 3'd1 == tag_keep[tag_rd]);
     wire [W-1:0] y_all;
-    genvar gc;
+    genvar gc, gb;
     generate
         for (gc = 0; gc < C; gc = gc + 1) begin : lane
             reg [63:0] rec;  // bits 31:0 bias, 47:32 multiplier, 53:48 shift
             reg [32:0] s1_sum;
+            reg [20:0] s1_lo0, s1_lo1, s1_lo2, s1_lo3;
             reg [49:0] s2_prod;
             wire [31:0] acc = arr_out[32*gc +: 32];
             wire [31:0] bias = rec[31:0];
             wire [15:0] mult = rec[47:32];
             wire [5:0] shift = rec[53:48];
+            // P = s1_sum x mult in one 18 x 17 multiplier and logic: s1_sum = hi*2^15 + lo (hi signed, 18
+            // bits; lo the low 15 bits, unsigned), P = hi*mult*2^15 + lo*mult. lo*mult is a sum of rows
+            // (lo bit i: mult << i), added in a tree: stage 1 adds lo = (acc + bias)[14:0] and the tree's
+            // first two levels (four sums of four rows, s1_lo*), stage 2 the rest and the product.
+            wire [15:0] lo = {1'b0, acc[14:0] + bias[14:0]};
+            wire [255:0] pp;
+            for (gb = 0; gb < 16; gb = gb + 1) begin : row
+                assign pp[16*gb +: 16] = {16{lo[gb]}} & mult;
+            end
+            wire [17:0] l1_0 = {2'd0, pp[15:0]} + {1'b0, pp[31:16], 1'b0};
+            wire [17:0] l1_1 = {2'd0, pp[47:32]} + {1'b0, pp[63:48], 1'b0};
+            wire [17:0] l1_2 = {2'd0, pp[79:64]} + {1'b0, pp[95:80], 1'b0};
+            wire [17:0] l1_3 = {2'd0, pp[111:96]} + {1'b0, pp[127:112], 1'b0};
+            wire [17:0] l1_4 = {2'd0, pp[143:128]} + {1'b0, pp[159:144], 1'b0};
+            wire [17:0] l1_5 = {2'd0, pp[175:160]} + {1'b0, pp[191:176], 1'b0};
+            wire [17:0] l1_6 = {2'd0, pp[207:192]} + {1'b0, pp[223:208], 1'b0};
+            wire [17:0] l1_7 = {2'd0, pp[239:224]} + {1'b0, pp[255:240], 1'b0};
+            wire [24:0] l3_0 = {4'd0, s1_lo0} + {s1_lo1, 4'd0};
+            wire [24:0] l3_1 = {4'd0, s1_lo2} + {s1_lo3, 4'd0};
+            wire [32:0] lo_prod = {8'd0, l3_0} + {l3_1, 8'd0};
+            wire [34:0] hi_prod = $signed(s1_sum[32:15]) * $signed({1'b0, mult});
             // y = clamp(relu ? max(q + zp, zp) : q + zp, -128, 127), q = (P + 2^(shift-1)) >> shift
             // (arithmetic, P = s2_prod), computed without wide adders (equal bit for bit, proven by a
             // Yosys SAT miter against the 64-bit form): q = (P >>> shift) + P[shift-1]; only q clamped
@@ -246,7 +311,7 @@ module system_os_4x4_i8_system_engine (
             wire [9:0] qs = sat_hi ? 10'h0ff : (sat_lo ? 10'h300 : tr);
             wire [9:0] qr = (a_relu && qs[9]) ? 10'd0 : qs;
             wire [10:0] v = {qr[9], qr} + { {3{a_zp[7]}}, a_zp };
-            wire unused_rec = &{1'b0, rec[63:54]};
+            wire unused_rec = &{1'b0, rec[63:54], lo_prod[32:31], s1_sum[14:0]};
             wire [7:0] y = (!v[10] && v[9:7] != 3'b000) ? 8'h7f : ((v[10] && v[9:7] != 3'b111) ? 8'h80 : v[7:0]);
             assign y_all[8*gc +: 8] = y;
             always @(posedge clk) begin
@@ -255,8 +320,12 @@ module system_os_4x4_i8_system_engine (
                 end
                 if (arr_out_valid) begin
                     s1_sum <= {acc[31], acc} + {bias[31], bias};
+                    s1_lo0 <= {3'd0, l1_0} + {1'b0, l1_1, 2'd0};
+                    s1_lo1 <= {3'd0, l1_2} + {1'b0, l1_3, 2'd0};
+                    s1_lo2 <= {3'd0, l1_4} + {1'b0, l1_5, 2'd0};
+                    s1_lo3 <= {3'd0, l1_6} + {1'b0, l1_7, 2'd0};
                 end
-                s2_prod <= $signed(s1_sum) * $signed({1'b0, mult});
+                s2_prod <= {hi_prod, 15'd0} + {19'd0, lo_prod[30:0]};
             end
         end
     endgenerate
@@ -275,6 +344,7 @@ module system_os_4x4_i8_system_engine (
         if (rst) begin
             es <= E_IDLE;
             par_cap <= 1'b0;
+            w_fill <= 1'b0;
             f_inflight <= 1'b0;
             aq_cnt <= 4'd0;
             aq_wslot <= 1'b0;
@@ -309,7 +379,7 @@ module system_os_4x4_i8_system_engine (
             end
             if (issue_last) begin
                 tag_keep[tag_wr] <= keep;
-                tag_last[tag_wr] <= (nt + 9'd1 == j_nt) && (i_mt + 32'd1 == j_mt);
+                tag_last[tag_wr] <= (nt + 9'd1 == j_nt) && i_mlast;
                 tag_wr <= tag_wr + 2'd1;
             end
             rows_inflight <= rows_inflight + (issue_last ? 5'd4 : 5'd0) - {4'd0, arr_out_valid};
@@ -332,6 +402,7 @@ module system_os_4x4_i8_system_engine (
             end else if (do_move) begin
                 q_valid <= 1'b0;
             end
+            w_fill <= prime;
             // parameter capture
             par_cap <= (es == E_PLOAD);
             par_cap_j <= pj;
@@ -362,7 +433,7 @@ module system_os_4x4_i8_system_engine (
                     end
                 end
                 default: begin
-                    if (issue_last && i_mt + 32'd1 == j_mt) begin
+                    if (issue_last && i_mlast) begin
                         es <= (nt + 9'd1 == j_nt) ? E_IDLE : E_PWAIT;
                     end
                 end
@@ -377,7 +448,7 @@ module system_os_4x4_i8_system_engine (
             m_last <= fifo_q[W];
         end
         if (f_inflight) begin
-            aq[{aq_wslot, f_inf_r}] <= f_inf_zero ? 32'd0 : act_q;
+            aq[{aq_wslot, f_inf_r}] <= aq_in;
         end
         f_inf_r <= f_r;
         f_inf_zero <= !slot_live;
@@ -396,11 +467,14 @@ module system_os_4x4_i8_system_engine (
             j_relu <= p_relu;
             j_cb <= p_cb;
             j_nt <= p_nt;
-            j_kwords <= p_kwords;
+            j_kwm1 <= p_kwords - 21'd1;
             j_k <= p_k_full[11:0];
             j_pixels <= p_pixels;
             j_mt <= p_mt;
             j_plane <= p_plane;
+            j_ptw <= p_ptw;
+            j_shw <= p_shw;
+            j_dhw <= p_dhw;
             j_abank <= p_abank;
             j_wbank <= p_wbank;
             nt <= 9'd0;
@@ -421,7 +495,14 @@ module system_os_4x4_i8_system_engine (
             f_r <= 2'd0;
             f_cb <= 16'd0;
             f_kx <= 8'd0;
-            f_cbo <= 11'd0;
+            f_wo <= 10'd0;
+            f_kyo <= 10'd0;
+            f_byo <= 10'd0 - j_ptw;
+            s_byo <= 10'd0 - j_ptw;
+            f_live <= (32'd0 < j_mt);
+            f_wsl <= (j_kwm1 == 21'd0);
+            f_plive <= (32'd0 < j_pixels);
+            s_plive <= (32'd0 < j_pixels);
             f_kxd <= 16'd0;
             f_kyd <= 16'd0;
             f_p <= 32'd0;
@@ -435,24 +516,36 @@ module system_os_4x4_i8_system_engine (
             s_biy <= 26'd0 - {18'd0, j_pt};
             s_bix <= 26'd0 - {18'd0, j_pl};
             i_mt <= 32'd0;
-            i_p0 <= 32'd0;
+            i_rem <= j_pixels;
+            keep <= p0_keep;
+            i_live <= (32'd0 < j_mt);
+            i_mlast <= (j_mt == 32'd1);
             i_ws <= 21'd0;
+            i_wsl <= (j_kwm1 == 21'd0);
             i_c <= 2'd0;
         end
-        if (issue) begin
+        if (w_step) begin
             w_k <= w_k_next;
+            w_cur <= wgt_q;
+        end
+        if (issue) begin
             if (c_last) begin
                 i_c <= 2'd0;
-                if (ws_last) begin
+                if (i_wsl) begin
                     i_ws <= 21'd0;
+                    i_wsl <= (j_kwm1 == 21'd0);
                     i_mt <= i_mt + 32'd1;
-                    i_p0 <= i_p0 + 32'd4;
-                    if (i_mt + 32'd1 == j_mt) begin
+                    i_rem <= n_rem;
+                    keep <= n_keep;
+                    i_live <= !i_mlast;
+                    i_mlast <= (i_mt + 32'd2 == j_mt);
+                    if (i_mlast) begin
                         nt <= nt + 9'd1;
                         w_base <= w_base + j_k;
                     end
                 end else begin
                     i_ws <= i_ws + 21'd1;
+                    i_wsl <= (i_ws + 21'd1 == j_kwm1);
                 end
             end else begin
                 i_c <= i_c + 2'd1;
@@ -462,53 +555,67 @@ module system_os_4x4_i8_system_engine (
             if (!f_r_last) begin
                 f_r <= f_r + 2'd1;
                 f_p <= n_p;
+                f_plive <= n_plive;
                 f_oy <= n_oy;
                 f_ox <= n_ox;
                 f_biy <= n_biy;
                 f_bix <= n_bix;
+                f_byo <= n_byo;
             end else begin
                 f_r <= 2'd0;
-                if (!f_ws_last) begin
+                if (!f_wsl) begin
                     f_ws <= f_ws + 21'd1;
+                    f_wsl <= (f_ws + 21'd1 == j_kwm1);
                     if (f_cb == j_cb - 16'd1) begin
                         f_cb <= 16'd0;
-                        f_cbo <= 11'd0;
                         if (f_kx == j_kw - 8'd1) begin
                             f_kx <= 8'd0;
                             f_kxd <= 16'd0;
                             f_kyd <= f_kyd + {8'd0, j_dh};
+                            f_kyo <= f_kyo + j_dhw;
+                            f_wo <= f_kyo + j_dhw;
                         end else begin
                             f_kx <= f_kx + 8'd1;
                             f_kxd <= f_kxd + {8'd0, j_dw};
+                            f_wo <= f_kyo;
                         end
                     end else begin
                         f_cb <= f_cb + 16'd1;
-                        f_cbo <= f_cbo + j_plane;
+                        f_wo <= f_wo + j_plane[9:0];
                     end
                     f_p <= s_p;
+                    f_plive <= s_plive;
                     f_oy <= s_oy;
                     f_ox <= s_ox;
                     f_biy <= s_biy;
                     f_bix <= s_bix;
+                    f_byo <= s_byo;
                 end else begin
                     // next fold: the pixel after this one starts it
                     f_ws <= 21'd0;
+                    f_wsl <= (j_kwm1 == 21'd0);
                     f_cb <= 16'd0;
-                    f_cbo <= 11'd0;
+                    f_wo <= 10'd0;
+                    f_kyo <= 10'd0;
                     f_kx <= 8'd0;
                     f_kxd <= 16'd0;
                     f_kyd <= 16'd0;
                     f_mt <= f_mt + 32'd1;
+                    f_live <= (f_mt + 32'd1 < j_mt);
                     f_p <= n_p;
+                    f_plive <= n_plive;
                     f_oy <= n_oy;
                     f_ox <= n_ox;
                     f_biy <= n_biy;
                     f_bix <= n_bix;
+                    f_byo <= n_byo;
                     s_p <= n_p;
+                    s_plive <= n_plive;
                     s_oy <= n_oy;
                     s_ox <= n_ox;
                     s_biy <= n_biy;
                     s_bix <= n_bix;
+                    s_byo <= n_byo;
                 end
             end
         end

@@ -20,9 +20,10 @@
 // Derived: prod_bits = 16, acc_bits = 32 (sums wrap modulo 2^32), fold_gap = 4
 // The loader: takes frames from the AXI4-Stream slave. A frame is a 32-byte descriptor (8 words),
 // then, if flags.LOAD_WEIGHTS, the requantization records and the weights, then the activations; tlast on
-// its last word only. The descriptor is decoded in three edges (products, then their products, then
-// the checks); a failed check or a misplaced tlast raises err_valid with the code and drains the frame
-// to its tlast. Payload words are written to the banks the engine is not using; the job is then
+// its last word only. The descriptor is decoded in two phases of 16 edges (products of fields,
+// then their products, each formed by shift and add, one bit of a 16-bit operand per edge: no
+// multipliers), then the checks in one edge; a failed check or a misplaced tlast raises err_valid with
+// the code and drains the frame to its tlast. Payload words are written to the banks the engine is not using; the job is then
 // offered to the engine (pend_valid) and the next frame is taken once it is accepted.
 // Mirrors src/model/system.rs.
 module system_os_4x4_i8_system_loader (
@@ -68,6 +69,9 @@ module system_os_4x4_i8_system_loader (
     output wire [31:0] p_pixels,
     output wire [31:0] p_mt,
     output wire [10:0] p_plane,
+    output wire [9:0] p_ptw,
+    output wire [9:0] p_shw,
+    output wire [9:0] p_dhw,
     output reg  p_abank,
     output reg  p_wbank
 );
@@ -103,15 +107,34 @@ module system_os_4x4_i8_system_loader (
     // reserved descriptor bits, and the bits the shifts below drop
     wire unused = &{1'b0, desc[31:24], flags[7:3], cb_sum[31:18], cb_sum[1:0], nt_sum[31:18], nt_sum[1:0], mt_sum[39:34], mt_sum[1:0]};
 
-    // ---- decode: DEC1 products of fields, DEC2 products of those, CHECK the rules
+    // ---- decode, most significant bit first: acc <= 2 acc + bit(step) x operand, step = 15 .. 0.
+    // DEC1: kh x kw, in_h x in_w, out_h x out_w, nt x cb, and the engine's row-offset steps
+    // pt x in_w, sh x in_w, dh x in_w (modulo the activation address range); DEC2: khw x cb,
+    // plane x cb, ntcb x khw.
+    reg [3:0] d_step;
     reg [15:0] d_cb, d_nt, d_khw;
-    reg [31:0] d_plane, d_pixels, d_kwords, d_mt;
-    reg [47:0] d_actw;
+    reg [31:0] d_plane, d_pixels, d_kwords, d_mt, d_ntcb;
+    reg [47:0] d_actw, d_ntkw;
+    reg [9:0] d_ptw, d_shw, d_dhw;
     wire [31:0] cb_sum = {16'd0, in_c} + 32'd3;
     wire [31:0] nt_sum = {16'd0, out_c} + 32'd3;
+    wire [15:0] cb_now = cb_sum[17:2];
     wire [39:0] mt_sum = {8'd0, d_pixels} + 40'd3;
-    wire [47:0] nt_kwords = d_nt * d_kwords;
-    wire [49:0] d_wgtw = {nt_kwords, 2'd0};
+    wire [15:0] kw16 = {8'd0, kw};
+    wire [15:0] pt16 = {8'd0, desc[183:176]};
+    wire [15:0] sh16 = {8'd0, sh};
+    wire [15:0] dh16 = {8'd0, dh};
+    wire [9:0] in_w_ab = in_w[9:0];
+    wire b_kw = kw16[d_step];
+    wire b_inw = in_w[d_step];
+    wire b_outw = out_w[d_step];
+    wire b_cb = cb_now[d_step];
+    wire b_pt = pt16[d_step];
+    wire b_sh = sh16[d_step];
+    wire b_dh = dh16[d_step];
+    wire b_dcb = d_cb[d_step];
+    wire b_khw = d_khw[d_step];
+    wire [49:0] d_wgtw = {d_ntkw, 2'd0};
     reg wloaded;
     reg [15:0] l_nt;
     reg [31:0] l_kwords;
@@ -163,6 +186,9 @@ module system_os_4x4_i8_system_loader (
     assign p_pixels = d_pixels;
     assign p_mt = d_mt;
     assign p_plane = d_plane[10:0];
+    assign p_ptw = d_ptw;
+    assign p_shw = d_shw;
+    assign p_dhw = d_dhw;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -190,6 +216,14 @@ module system_os_4x4_i8_system_loader (
                                 d_i <= 3'd0;
                                 desc_last <= s_axis_tlast;
                                 ls <= L_DEC1;
+                                d_step <= 4'd15;
+                                d_khw <= 16'd0;
+                                d_plane <= 32'd0;
+                                d_pixels <= 32'd0;
+                                d_ntcb <= 32'd0;
+                                d_ptw <= 10'd0;
+                                d_shw <= 10'd0;
+                                d_dhw <= 10'd0;
                             end else if (s_axis_tlast) begin
                                 err_valid <= 1'b1;
                                 err_code <= 4'd7;
@@ -200,18 +234,33 @@ module system_os_4x4_i8_system_loader (
                         end
                     end
                     L_DEC1: begin
-                        d_cb <= cb_sum[17:2];
+                        d_cb <= cb_now;
                         d_nt <= nt_sum[17:2];
-                        d_khw <= kh * kw;
-                        d_plane <= in_h * in_w;
-                        d_pixels <= out_h * out_w;
-                        ls <= L_DEC2;
+                        d_khw <= (d_khw << 1) + (b_kw ? {8'd0, kh} : 16'd0);
+                        d_plane <= (d_plane << 1) + (b_inw ? {16'd0, in_h} : 32'd0);
+                        d_pixels <= (d_pixels << 1) + (b_outw ? {16'd0, out_h} : 32'd0);
+                        d_ntcb <= (d_ntcb << 1) + (b_cb ? {16'd0, nt_sum[17:2]} : 32'd0);
+                        d_ptw <= (d_ptw << 1) + (b_pt ? in_w_ab : 10'd0);
+                        d_shw <= (d_shw << 1) + (b_sh ? in_w_ab : 10'd0);
+                        d_dhw <= (d_dhw << 1) + (b_dh ? in_w_ab : 10'd0);
+                        d_step <= d_step - 4'd1;
+                        if (d_step == 4'd0) begin
+                            d_step <= 4'd15;
+                            d_kwords <= 32'd0;
+                            d_actw <= 48'd0;
+                            d_ntkw <= 48'd0;
+                            ls <= L_DEC2;
+                        end
                     end
                     L_DEC2: begin
-                        d_kwords <= {16'd0, d_khw * d_cb};
-                        d_actw <= d_cb * d_plane;
+                        d_kwords <= (d_kwords << 1) + (b_dcb ? {16'd0, d_khw} : 32'd0);
+                        d_actw <= (d_actw << 1) + (b_dcb ? {16'd0, d_plane} : 48'd0);
+                        d_ntkw <= (d_ntkw << 1) + (b_khw ? {16'd0, d_ntcb} : 48'd0);
                         d_mt <= mt_sum[33:2];
-                        ls <= L_CHECK;
+                        d_step <= d_step - 4'd1;
+                        if (d_step == 4'd0) begin
+                            ls <= L_CHECK;
+                        end
                     end
                     L_CHECK: begin
                         if (code != 4'd0 || desc_last) begin
