@@ -96,7 +96,7 @@ module system_os_4x4_i8_system_engine (
     reg [2:0] pj;
     assign pend_take = (es == E_IDLE) && pend_valid;
     // bits beyond the scratchpads' address ranges (zero whenever the job passed the loader's checks)
-    wire unused = &{1'b0, p_k_full[22:12], j_plane[10], w_read[11]};
+    wire unused = &{1'b0, p_k_full[22:12], j_plane[10], w_read[11], aq_after[4]};
     wire [22:0] p_k_full = {p_kwords, 2'd0};
 
     // ---- fetcher: slot (f_mt, f_ws, f_r); pixel f_p = (f_oy, f_ox) with bases f_biy = oy*sh - pt,
@@ -315,12 +315,31 @@ module system_os_4x4_i8_system_engine (
     wire issue = arr_valid && arr_ready;
     wire issue_last = issue && fold_last;
     wire pop = issue && c_last;
+    // The current beat's activation bytes, registered: lane r holds byte i_c of queue word
+    // {aq_rslot, r}. On a pop it takes byte 0 of the other slot's word (the word written at this edge
+    // if it is that one), on another beat the next byte of its word, otherwise a word written into
+    // the slot being read (the slot being read is complete, and not written, while beats issue).
     wire [31:0] arr_a;
+    wire [W-1:0] aq_in = f_inf_zero ? 32'd0 : act_q;
+    wire [1:0] i_c_next = i_c + 2'd1;
     genvar gr;
     generate
         for (gr = 0; gr < R; gr = gr + 1) begin : lane_a
             localparam [1:0] LANE = gr;
-            assign arr_a[8*gr +: 8] = aq[{aq_rslot, LANE}][{i_c, 3'b000} +: 8];
+            reg [7:0] a_cur;
+            wire [W-1:0] w_same = aq[{aq_rslot, LANE}];
+            wire [7:0] w_other = aq[{!aq_rslot, LANE}][7:0];
+            wire wr_lane = f_inflight && (f_inf_r == LANE);
+            assign arr_a[8*gr +: 8] = a_cur;
+            always @(posedge clk) begin
+                if (pop) begin
+                    a_cur <= (wr_lane && aq_wslot != aq_rslot) ? aq_in[7:0] : w_other;
+                end else if (issue) begin
+                    a_cur <= w_same[{i_c_next, 3'b000} +: 8];
+                end else if (wr_lane && aq_wslot == aq_rslot) begin
+                    a_cur <= aq_in[{i_c, 3'b000} +: 8];
+                end
+            end
         end
     endgenerate
     system_os_4x4_i8 u_array (
@@ -340,9 +359,14 @@ module system_os_4x4_i8_system_engine (
     wire [25:0] ix = f_bix + {10'd0, f_kxd};
     wire in_image = !iy[25] && !ix[25] && (iy[24:0] < {9'd0, j_in_h}) && (ix[24:0] < {9'd0, j_in_w});
     wire slot_live = f_plive && in_image;
+    // fetch when the queue has room after this edge: aq_after < 2R. aq_cnt + f_inflight <= 2R always,
+    // so a pop always makes room, and fetch needs no adder after the issue decision. The scratchpad is
+    // read whenever the slot is live, fetch or not (a read without a fetch is not captured): its
+    // enable does not wait for the issue decision either.
     wire [4:0] aq_after = {1'b0, aq_cnt} + {4'd0, f_inflight} - (pop ? 5'd4 : 5'd0);
-    wire fetch = (es == E_COMPUTE) && f_live && (aq_after < 5'd8);
-    assign act_re = fetch && slot_live;
+    wire aq_room = ({1'b0, aq_cnt} + {4'd0, f_inflight} < 5'd8);
+    wire fetch = (es == E_COMPUTE) && f_live && (pop || aq_room);
+    assign act_re = (es == E_COMPUTE) && f_live && slot_live;
     assign act_bank = j_abank;
     assign act_addr = f_wo + f_byo + ix[9:0];
     wire f_r_last = (f_r == 2'd3);
@@ -442,7 +466,7 @@ module system_os_4x4_i8_system_engine (
     // datapath registers without reset
     always @(posedge clk) begin
         if (f_inflight) begin
-            aq[{aq_wslot, f_inf_r}] <= f_inf_zero ? 32'd0 : act_q;
+            aq[{aq_wslot, f_inf_r}] <= aq_in;
         end
         f_inf_r <= f_r;
         f_inf_zero <= !slot_live;
