@@ -574,7 +574,11 @@ pub fn files(
         r_pw_expr: format!("{{d_nt[{}:0], 3'b000}}", w.lab - 4),
         dec_edges: DECODE_EDGES,
         ab_zero: lit(w.act_ab, 0),
-        in_w_ab: if w.act_ab <= 16 { format!("in_w[{}:0]", w.act_ab - 1) } else { zext("in_w", 16, w.act_ab) },
+        in_w_ab: if w.act_ab <= 16 {
+            format!("in_w[{}:0]", w.act_ab - 1)
+        } else {
+            zext("in_w", 16, w.act_ab)
+        },
     };
     let ctrl = CtrlView {
         header: header.into(),
