@@ -50,8 +50,8 @@ fn a_wrong_im2col_address_is_caught() {
     let bad = planted(
         &design,
         "_system_engine.v",
-        "row_off[9:0] + ix[9:0]",
-        "row_off[9:0] + {9'd0, f_kx[0]} + ix[9:0]",
+        "assign act_addr = f_wo + f_byo + ix[9:0];",
+        "assign act_addr = f_wo + f_byo + {9'd0, f_kx[0]} + ix[9:0];",
     );
     assert_caught(&bad, "im2col address");
 }
