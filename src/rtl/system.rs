@@ -176,22 +176,8 @@ impl OutputView {
 
 #[derive(Serialize)]
 struct EngineView {
-    header: String,
-    module: String,
-    array: String,
     #[serde(flatten)]
-    output: OutputView,
-    rows: usize,
-    cols: usize,
-    w: u32,
-    w_m1: u32,
-    w_zero: String,
-    a_m1: u32,
-    acc_all_m1: u32,
-    act_ab: u32,
-    act_ab_m1: u32,
-    wgt_ab_m1: u32,
-    par_ab_m1: u32,
+    common: EngineCommon,
     keep_to_count: String,
     keep_full: String,
     kpb_m1: u32,
@@ -216,14 +202,6 @@ struct EngineView {
     rib_zero: String,
     rib_r: String,
     rib_row: String,
-    wkb: u32,
-    wkb_m1: u32,
-    wkb_zero: String,
-    wkb_one: String,
-    k_full_m1: u32,
-    log_c_zero: String,
-    ab_zero: String,
-    par_addr: String,
 }
 
 #[derive(Serialize)]
@@ -344,29 +322,75 @@ fn read_value(name: &str, sp: &SystemParams) -> String {
     }
 }
 
+/// What both engine templates use: names, stream and array widths, address widths, the weight
+/// index, the record address, and the shared output stage.
+#[derive(Serialize)]
+struct EngineCommon {
+    header: String,
+    module: String,
+    array: String,
+    #[serde(flatten)]
+    output: OutputView,
+    rows: usize,
+    cols: usize,
+    w: u32,
+    w_m1: u32,
+    w_zero: String,
+    a_m1: u32,
+    acc_all_m1: u32,
+    act_ab: u32,
+    act_ab_m1: u32,
+    wgt_ab_m1: u32,
+    par_ab_m1: u32,
+    wkb: u32,
+    wkb_m1: u32,
+    wkb_zero: String,
+    wkb_one: String,
+    k_full_m1: u32,
+    log_c_zero: String,
+    ab_zero: String,
+    par_addr: String,
+}
+
+impl EngineCommon {
+    fn of(header: &str, sp: &SystemParams, array: &str) -> EngineCommon {
+        let w = widths(sp);
+        let wb = sp.stream_bits;
+        EngineCommon {
+            header: header.into(),
+            module: SystemNames::of(sp).part("engine"),
+            array: array.into(),
+            output: OutputView::of(sp, &w),
+            rows: sp.rows,
+            cols: sp.cols,
+            w: wb,
+            w_m1: wb - 1,
+            w_zero: lit(wb, 0),
+            a_m1: sp.rows as u32 * 8 - 1,
+            acc_all_m1: sp.cols as u32 * 32 - 1,
+            act_ab: w.act_ab,
+            act_ab_m1: w.act_ab - 1,
+            wgt_ab_m1: w.wgt_ab - 1,
+            par_ab_m1: w.par_ab - 1,
+            wkb: w.wkb,
+            wkb_m1: w.wkb - 1,
+            wkb_zero: lit(w.wkb, 0),
+            wkb_one: lit(w.wkb, 1),
+            k_full_m1: 21 + w.log_c - 1,
+            log_c_zero: lit(w.log_c, 0),
+            ab_zero: lit(w.act_ab, 0),
+            par_addr: par_addr(&w),
+        }
+    }
+}
+
 /// The output-stationary engine's view.
 fn os_engine(header: &str, sp: &SystemParams, array: &str) -> EngineView {
-    let n = SystemNames::of(sp);
     let w = widths(sp);
     let (r, c) = (sp.rows as u64, sp.cols as u64);
-    let wb = sp.stream_bits;
     let count_bits = w.out_ab + 1;
     EngineView {
-        header: header.into(),
-        module: n.part("engine"),
-        array: array.into(),
-        output: OutputView::of(sp, &w),
-        rows: sp.rows,
-        cols: sp.cols,
-        w: wb,
-        w_m1: wb - 1,
-        w_zero: lit(wb, 0),
-        a_m1: sp.rows as u32 * 8 - 1,
-        acc_all_m1: sp.cols as u32 * 32 - 1,
-        act_ab: w.act_ab,
-        act_ab_m1: w.act_ab - 1,
-        wgt_ab_m1: w.wgt_ab - 1,
-        par_ab_m1: w.par_ab - 1,
+        common: EngineCommon::of(header, sp, array),
         keep_to_count: zext("keep", w.kpb, count_bits),
         keep_full: lit(w.kpb, r),
         kpb_m1: w.kpb - 1,
@@ -391,43 +415,15 @@ fn os_engine(header: &str, sp: &SystemParams, array: &str) -> EngineView {
         rib_zero: lit(w.rib, 0),
         rib_r: lit(w.rib, r),
         rib_row: zext("arr_out_valid", 1, w.rib),
-        wkb: w.wkb,
-        wkb_m1: w.wkb - 1,
-        wkb_zero: lit(w.wkb, 0),
-        wkb_one: lit(w.wkb, 1),
-        k_full_m1: 21 + w.log_c - 1,
-        log_c_zero: lit(w.log_c, 0),
-        ab_zero: lit(w.act_ab, 0),
-        par_addr: par_addr(&w),
     }
 }
 
 #[derive(Serialize)]
 struct WsEngineView {
-    header: String,
-    module: String,
-    array: String,
     #[serde(flatten)]
-    output: OutputView,
-    rows: usize,
-    cols: usize,
+    common: EngineCommon,
     depth: usize,
-    w: u32,
-    w_m1: u32,
-    w_zero: String,
-    a_m1: u32,
     a_slice: String,
-    acc_all_m1: u32,
-    act_ab: u32,
-    act_ab_m1: u32,
-    wgt_ab_m1: u32,
-    par_ab_m1: u32,
-    wkb: u32,
-    wkb_m1: u32,
-    wkb_zero: String,
-    wkb_one: String,
-    k_full_m1: u32,
-    log_c_zero: String,
     ktb_m1: u32,
     ktb_zero: String,
     ktb_one: String,
@@ -445,16 +441,12 @@ struct WsEngineView {
     rib_emit: String,
     rib_row: String,
     reserve: String,
-    ab_zero: String,
-    par_addr: String,
 }
 
 /// The weight-stationary engine's view: folds of R reduction indices, so an `a` beat is the R-byte
 /// slice (k0 mod C) / R of an activation word, and K / R = kwords x C / R folds per pixel block.
 fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
-    let n = SystemNames::of(sp);
     let w = widths(sp);
-    let wb = sp.stream_bits;
     let depth = sp.acc_depth;
     // slices of R bytes per word
     let log_cr = w.log_c - w.log_r;
@@ -465,33 +457,13 @@ fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
     let count_bits = w.out_ab + 1;
     let a_bits = sp.rows as u32 * 8;
     WsEngineView {
-        header: header.into(),
-        module: n.part("engine"),
-        array: array.into(),
-        output: OutputView::of(sp, &w),
-        rows: sp.rows,
-        cols: sp.cols,
+        common: EngineCommon::of(header, sp, array),
         depth,
-        w: wb,
-        w_m1: wb - 1,
-        w_zero: lit(wb, 0),
-        a_m1: a_bits - 1,
         a_slice: if log_cr == 0 {
             "aq_head".into()
         } else {
             format!("aq_head[{{i_kt[{}:0], {}}} +: {a_bits}]", log_cr - 1, lit(clog2(a_bits as u64), 0))
         },
-        acc_all_m1: sp.cols as u32 * 32 - 1,
-        act_ab: w.act_ab,
-        act_ab_m1: w.act_ab - 1,
-        wgt_ab_m1: w.wgt_ab - 1,
-        par_ab_m1: w.par_ab - 1,
-        wkb: w.wkb,
-        wkb_m1: w.wkb - 1,
-        wkb_zero: lit(w.wkb, 0),
-        wkb_one: lit(w.wkb, 1),
-        k_full_m1: 21 + w.log_c - 1,
-        log_c_zero: lit(w.log_c, 0),
         ktb_m1: ktb - 1,
         ktb_zero: lit(ktb, 0),
         ktb_one: lit(ktb, 1),
@@ -509,8 +481,6 @@ fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
         rib_emit: zext("emit_take", 1, rib),
         rib_row: zext("arr_out_valid", 1, rib),
         reserve: zext("emit_take", 1, count_bits),
-        ab_zero: lit(w.act_ab, 0),
-        par_addr: par_addr(&w),
     }
 }
 
