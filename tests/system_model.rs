@@ -9,12 +9,28 @@ use accelc::system::cases::{self, Pacing};
 use accelc::system::layout::{unpack_output, ConvJob};
 use accelc::system::{reference, SystemParams};
 
-const DATAFLOWS: [&str; 2] = ["output_stationary", "weight_stationary"];
+/// The engines: output- and weight-stationary MAC arrays, and SAC arrays.
+const DATAFLOWS: [&str; 3] = ["output_stationary", "weight_stationary", "sac"];
 
-fn system(rows: u32, cols: u32, dataflow: &str) -> (SystemParams, u32) {
+/// The `[pe]` table and array extras of an engine.
+fn pe_table(engine: &str, cols: u32) -> String {
+    match engine {
+        "sac" => {
+            // KS = C; a CSD word with its flags (34 bits at C = 4) needs an 8-byte stream word
+            let encoding = if cols >= 8 { "csd" } else { "sign_magnitude" };
+            format!("kind = \"sac\"\nkneading_stride = {cols}\nencoding = \"{encoding}\"\n")
+        }
+        _ => "kind = \"mac\"\n".into(),
+    }
+}
+
+fn system(rows: u32, cols: u32, engine: &str) -> (SystemParams, u32) {
+    let pe = pe_table(engine, cols);
+    let dataflow = if engine == "sac" { "output_stationary" } else { engine };
+    let extra = if engine == "sac" { "act_buffer_groups = 2\n" } else { "" };
     let text = format!(
-        "name = \"sys\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"{dataflow}\"\n\
-         [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
+        "name = \"sys\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"{dataflow}\"\n{extra}\
+         [pe]\n{pe}weight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
          [system]\nstream_bits = {}\nact_words = 1024\nweight_words = 4096\nparam_tiles = 8\nout_words = {}\n",
         cols * 8,
         rows * 4
@@ -83,7 +99,7 @@ fn long_reduction(dataflow: &str) {
     let job = ConvJob {
         desc,
         x: cases::random_tensor3(&mut rng, (8, 8, 16)),
-        w: cases::random_tensor4(&mut rng, (16, 3, 3, 16)),
+        w: cases::random_weights(&sp, &mut rng, (16, 3, 3, 16)),
         requant: cases::random_requant(&mut rng, 16, s.k(8)),
     };
     let mut jobs = vec![job];
@@ -109,11 +125,13 @@ fn a_layer_split_into_bands_and_channel_groups_equals_the_whole_convolution() {
     }
 }
 
-fn split_layer(dataflow: &str) {
+fn split_layer(engine: &str) {
     use accelc::system::plan::{assemble, plan_layer};
+    let pe = pe_table(engine, 4);
+    let dataflow = if engine == "sac" { "output_stationary" } else { engine };
     let text = format!(
         "name = \"sys\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"{dataflow}\"\n\
-         [pe]\nkind = \"mac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
+         [pe]\n{pe}weight_bits = 8\nact_bits = 8\nacc_bits = 32\n\
          [system]\nstream_bits = 32\nact_words = 256\nweight_words = 512\nparam_tiles = 2\nout_words = 16\n"
     );
     let sp = SystemParams::of(&toml::from_str(&text).unwrap()).unwrap();
@@ -125,7 +143,7 @@ fn split_layer(dataflow: &str) {
         (30, 6, 8, 8, cases::Geometry { k: (1, 1), stride: (1, 1), dil: (1, 1), pad: (0, 0) }),
     ] {
         let x = cases::random_tensor3(&mut rng, (h, w, in_c));
-        let wt = cases::random_tensor4(&mut rng, (out_c, g.k.0, g.k.1, in_c));
+        let wt = cases::random_weights(&sp, &mut rng, (out_c, g.k.0, g.k.1, in_c));
         let rq = cases::random_requant(&mut rng, out_c, g.k.0 * g.k.1 * in_c);
         let plan = plan_layer(&sp, &x, &wt, &rq, &g, 3, true).unwrap();
         assert!(plan.len() >= 2, "the banks should force a split");

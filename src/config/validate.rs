@@ -1,6 +1,6 @@
 //! Validation: every rule reads like the rule it enforces, and every violation is collected.
 
-use super::{Config, Dataflow, PeKind};
+use super::{Config, Dataflow, PeKind, SystemConfig};
 use std::fmt;
 
 /// One problem in a config: `file: key = value: rule`.
@@ -217,11 +217,14 @@ fn sparse_rules(ck: &mut Checker, c: &Config) {
 fn system_rules(ck: &mut Checker, c: &Config) {
     let Some(s) = c.system.as_ref() else { return };
     ck.require(
-        c.pe.kind == PeKind::Mac,
+        c.pe.kind != PeKind::Sparse1d,
         "pe.kind",
         format!("\"{}\"", kind_name(c.pe.kind)),
-        "[system] wraps MAC arrays (output- or weight-stationary) only: needs pe.kind = \"mac\" (SAC systems are not supported yet)",
+        "[system] wraps GEMM arrays only: needs pe.kind = \"mac\" or \"sac\" (sparse 1-D rows stream their own compressed rows)",
     );
+    if c.pe.kind == PeKind::Sac {
+        sac_system_rules(ck, c, s);
+    }
     let int8 = "must be 8 with a [system] table (the streams carry int8 lanes)";
     ck.require(c.pe.act_bits == 8, "pe.act_bits", c.pe.act_bits, int8);
     ck.require(c.pe.weight_bits == 8, "pe.weight_bits", c.pe.weight_bits, int8);
@@ -269,6 +272,38 @@ fn system_rules(ck: &mut Checker, c: &Config) {
         "system.out_words",
         s.out_words,
         &format!("must be between array.rows ({rows}) and 65536 (the output FIFO holds at least one fold: R words)"),
+    );
+}
+
+/// A SAC system: an activation group is one stream word (KS = C channels of one pixel), and a kneaded
+/// word with its group_end and fold_end flags is one stream word of a column's weight stream.
+fn sac_system_rules(ck: &mut Checker, c: &Config, s: &SystemConfig) {
+    let (Some(ks), Some(encoding)) = (c.pe.kneading_stride, c.pe.encoding) else { return };
+    let cols = c.array.cols;
+    ck.require(
+        ks == cols,
+        "pe.kneading_stride",
+        ks,
+        &format!("must equal array.cols ({cols}) with a [system] table (a kneading group is one activation word)"),
+    );
+    if ks.is_power_of_two() && (2..=64).contains(&ks) && (2..=32).contains(&c.pe.weight_bits) {
+        let positions = crate::knead::digit_positions(c.pe.weight_bits, encoding.knead()) as u32;
+        let word = positions * (2 + ks.trailing_zeros()) + 2;
+        ck.require(
+            word <= s.stream_bits,
+            "pe.encoding",
+            format!("\"{}\"", encoding.knead().name()),
+            &format!(
+                "a kneaded word and its 2 flags take {word} bits, more than system.stream_bits ({}): use a wider array or \"sign_magnitude\"",
+                s.stream_bits
+            ),
+        );
+    }
+    ck.require(
+        s.weight_words < 1 << 16,
+        "system.weight_words",
+        s.weight_words,
+        "must be at most 65535 on a SAC system (the directory holds 16-bit column lengths)",
     );
 }
 

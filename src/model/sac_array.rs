@@ -25,10 +25,11 @@ use crate::config::Params;
 use crate::knead::{knead_group, KneadParams, KneadedWord, Slot};
 
 /// One beat of a column's kneaded stream.
-struct WordBeat {
-    word: KneadedWord,
-    group_end: bool,
-    fold_end: bool,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordBeat {
+    pub word: KneadedWord,
+    pub group_end: bool,
+    pub fold_end: bool,
 }
 
 /// The kneaded stream of weights `b[k0.., n]` for one fold, group by group.
@@ -55,12 +56,119 @@ fn word_beat(kp: &KneadParams, w: &WordBeat) -> Beat {
     beat(vec![slots, vec![w.group_end as i64], vec![w.fold_end as i64]])
 }
 
+/// What the array did at one edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SacEdge {
+    /// Column c took the word offered on `w<c>`.
+    pub w_taken: Vec<bool>,
+    /// The group offered on `a` was taken.
+    pub a_taken: bool,
+    /// A row of results was emitted (row `row`, one lane per column): it is on `out_data` from the
+    /// next edge.
+    pub row: Option<(usize, Vec<i64>)>,
+}
+
+/// The SAC array's registers, stepped one edge at a time from its channels' valid data.
+#[derive(Debug, Clone)]
+pub struct SacArray {
+    rows: usize,
+    cols: usize,
+    ring: usize,
+    units: Vec<Vec<SacUnit>>,
+    slot_data: Vec<Vec<Vec<i64>>>,
+    pending: Vec<Vec<bool>>,
+    load_slot: usize,
+    col_slot: Vec<usize>,
+    hold_full: Vec<bool>,
+    reading: bool,
+    read_row: usize,
+}
+
+impl SacArray {
+    /// An array of `rows x cols` SAC units (kneading groups of `ks`, words of `positions` slots,
+    /// `ring` activation groups buffered per row) after reset.
+    pub fn new(rows: usize, cols: usize, ks: usize, positions: usize, ring: usize, acc_bits: u32) -> SacArray {
+        SacArray {
+            rows,
+            cols,
+            ring,
+            units: vec![vec![SacUnit::new(positions, acc_bits); cols]; rows],
+            slot_data: vec![vec![vec![0; ks]; rows]; ring],
+            pending: vec![vec![false; cols]; ring],
+            load_slot: 0,
+            col_slot: vec![0; cols],
+            hold_full: vec![false; cols],
+            reading: false,
+            read_row: 0,
+        }
+    }
+
+    /// One edge: `a` is the group offered on channel `a` (row by row, KS activations each) if
+    /// a_valid, `w[c]` the word offered on `w<c>` if w<c>_valid.
+    pub fn edge(&mut self, a: Option<&[Vec<i64>]>, w: &[Option<&WordBeat>]) -> SacEdge {
+        let (rows, cols, ring) = (self.rows, self.cols, self.ring);
+        // Decisions from the state before the edge. Columns decide first: the loader may refill the
+        // slot whose last pending columns finish their group at this very edge.
+        let takes: Vec<bool> = (0..cols)
+            .map(|c| {
+                w[c].is_some_and(|w| self.pending[self.col_slot[c]][c] && !(w.fold_end && self.hold_full[c]))
+            })
+            .collect();
+        let finishing = |c: usize| {
+            takes[c] && w[c].is_some_and(|w| w.group_end) && self.col_slot[c] == self.load_slot
+        };
+        let a_take = a.is_some()
+            && self.pending[self.load_slot].iter().enumerate().all(|(c, &pending)| !pending || finishing(c));
+        let start = !self.reading && self.hold_full.iter().all(|&h| h);
+        let emit = start || self.reading;
+        let row_sel = if start { 0 } else { self.read_row };
+
+        // The edge.
+        let row = emit.then(|| (row_sel, (0..cols).map(|c| self.units[row_sel][c].result).collect()));
+        let mut cleared = vec![vec![false; cols]; ring];
+        for c in (0..cols).filter(|&c| takes[c]) {
+            let w = w[c].expect("a taken word");
+            let slot = self.col_slot[c];
+            for (r, row) in self.units.iter_mut().enumerate() {
+                row[c].step(&w.word, &self.slot_data[slot][r], w.fold_end);
+            }
+            if w.group_end {
+                cleared[slot][c] = true;
+                self.col_slot[c] = (slot + 1) % ring;
+            }
+            if w.fold_end {
+                self.hold_full[c] = true;
+            }
+        }
+        for (slot, clear) in self.pending.iter_mut().zip(&cleared) {
+            for (bit, &cl) in slot.iter_mut().zip(clear) {
+                *bit &= !cl;
+            }
+        }
+        if a_take {
+            self.slot_data[self.load_slot] = a.expect("a taken group").to_vec();
+            self.pending[self.load_slot] = vec![true; cols];
+            self.load_slot = (self.load_slot + 1) % ring;
+        }
+        if emit {
+            if row_sel + 1 == rows {
+                self.reading = false;
+                self.hold_full.iter_mut().for_each(|h| *h = false);
+            } else {
+                self.reading = true;
+                self.read_row = row_sel + 1;
+            }
+        }
+        SacEdge { w_taken: takes, a_taken: a_take, row }
+    }
+}
+
 pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
     let sac = p.sac.as_ref().expect("a SAC config");
     let kp = sac.knead_params(p.weight_bits);
     let (m, k) = a.dim();
     let n = b.ncols();
-    let (rows, cols, ks, ring) = (p.rows, p.cols, sac.ks, sac.act_groups);
+    let (rows, cols, ks) = (p.rows, p.cols, sac.ks);
     let groups = ceil_div(k, ks);
 
     // The producer's streams: activation groups and every column's kneaded words, fold by fold.
@@ -88,39 +196,18 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
         chan.beats = stream.iter().map(|w| word_beat(&kp, w)).collect();
     }
 
-    // Step the array one edge at a time.
-    let mut units = vec![vec![SacUnit::new(sac.positions, p.acc_bits); cols]; rows];
-    let mut slot_data: Vec<Vec<Vec<i64>>> = vec![vec![vec![0; ks]; rows]; ring];
-    let mut pending = vec![vec![false; cols]; ring];
-    let (mut load_slot, mut a_next) = (0usize, 0usize);
-    let mut col_slot = vec![0usize; cols];
+    // Step the array one edge at a time, every channel valid while it has beats.
+    let mut array = SacArray::new(rows, cols, ks, sac.positions, sac.act_groups, p.acc_bits);
+    let mut a_next = 0usize;
     let mut col_next = vec![0usize; cols];
-    let mut hold_full = vec![false; cols];
-    let (mut reading, mut read_row) = (false, 0usize);
     let mut outputs = Vec::new();
     let mut c_out = Matrix::zeros((m, n));
     let total_outputs = tiles.len() * rows;
     let mut edge = 0u64;
     while outputs.len() < total_outputs {
-        // Decisions from the state before the edge. Columns decide first: the loader may refill the
-        // slot whose last pending columns finish their group at this very edge.
-        let takes: Vec<bool> = (0..cols)
-            .map(|c| {
-                streams[c]
-                    .get(col_next[c])
-                    .is_some_and(|w| pending[col_slot[c]][c] && !(w.fold_end && hold_full[c]))
-            })
-            .collect();
-        let finishing = |c: usize| takes[c] && streams[c][col_next[c]].group_end && col_slot[c] == load_slot;
-        let a_take = a_next < act_groups.len()
-            && pending[load_slot].iter().enumerate().all(|(c, &pending)| !pending || finishing(c));
-        let start = !reading && hold_full.iter().all(|&h| h);
-        let emit = start || reading;
-        let row_sel = if start { 0 } else { read_row };
-
-        // The edge.
-        if emit {
-            let lanes: Vec<i64> = (0..cols).map(|c| units[row_sel][c].result).collect();
+        let offered: Vec<Option<&WordBeat>> = (0..cols).map(|c| streams[c].get(col_next[c])).collect();
+        let e = array.edge(act_groups.get(a_next).map(Vec::as_slice), &offered);
+        if let Some((row_sel, lanes)) = e.row {
             let (m0, n0) = tiles[outputs.len() / rows];
             for (c, &v) in lanes.iter().enumerate() {
                 if m0 + row_sel < m && n0 + c < n {
@@ -129,43 +216,13 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
             }
             outputs.push(OutBeat { cycle: edge + 1, lanes });
         }
-        let mut cleared = vec![vec![false; cols]; ring];
-        for c in (0..cols).filter(|&c| takes[c]) {
-            let w = &streams[c][col_next[c]];
-            let slot = col_slot[c];
-            for (r, row) in units.iter_mut().enumerate() {
-                row[c].step(&w.word, &slot_data[slot][r], w.fold_end);
-            }
-            if w.group_end {
-                cleared[slot][c] = true;
-                col_slot[c] = (slot + 1) % ring;
-            }
-            if w.fold_end {
-                hold_full[c] = true;
-            }
+        for c in (0..cols).filter(|&c| e.w_taken[c]) {
             w_chans[c].taken_at.push(edge);
             col_next[c] += 1;
         }
-        for (slot, clear) in pending.iter_mut().zip(&cleared) {
-            for (bit, &cl) in slot.iter_mut().zip(clear) {
-                *bit &= !cl;
-            }
-        }
-        if a_take {
-            slot_data[load_slot] = act_groups[a_next].clone();
-            pending[load_slot] = vec![true; cols];
-            load_slot = (load_slot + 1) % ring;
+        if e.a_taken {
             a_chan.taken_at.push(edge);
             a_next += 1;
-        }
-        if emit {
-            if row_sel + 1 == rows {
-                reading = false;
-                hold_full.iter_mut().for_each(|h| *h = false);
-            } else {
-                reading = true;
-                read_row = row_sel + 1;
-            }
         }
         edge += 1;
     }

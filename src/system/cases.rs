@@ -82,6 +82,13 @@ pub fn random_tensor4(rng: &mut SplitMix64, dim: (usize, usize, usize, usize)) -
     Array4::from_shape_simple_fn(dim, || rng.range_i64(-128, 127) as i8)
 }
 
+/// Random weights the system takes: any int8 on a MAC system, -127..=127 on a SAC system (a kneaded
+/// weight is sign and 7-bit magnitude).
+pub fn random_weights(sp: &SystemParams, rng: &mut SplitMix64, dim: (usize, usize, usize, usize)) -> Array4<i8> {
+    let lo = if sp.sac.is_some() { -127 } else { -128 };
+    Array4::from_shape_simple_fn(dim, || rng.range_i64(lo, 127) as i8)
+}
+
 /// A random convolution job that fits the design's banks; `reuse` is the (out_c, kernel, in_c) of
 /// weights already loaded (the job then reuses them and carries none).
 pub fn random_job(sp: &SystemParams, rng: &mut SplitMix64, reuse: Option<&ConvJob>) -> ConvJob {
@@ -133,7 +140,7 @@ pub fn random_job(sp: &SystemParams, rng: &mut SplitMix64, reuse: Option<&ConvJo
             Some(prev) => (random_tensor3(rng, (in_h, in_w, in_c)), prev.w.clone(), prev.requant.clone()),
             None => (
                 random_tensor3(rng, (in_h, in_w, in_c)),
-                random_tensor4(rng, (out_c, g.k.0, g.k.1, in_c)),
+                random_weights(sp, rng, (out_c, g.k.0, g.k.1, in_c)),
                 random_requant(rng, out_c, s.k(sp.cols)),
             ),
         };

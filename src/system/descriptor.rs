@@ -90,10 +90,13 @@ pub enum JobError {
     NoWeights = 6,
     /// tlast on a beat that is not the frame's last, or no tlast on its last beat.
     Frame = 7,
+    /// SAC systems: a column's kneaded stream is empty or its group_end/fold_end flags do not give
+    /// kh x kw x ceil(in_c/C) groups per tile and ceil(out_c/C) tiles.
+    BadStream = 8,
 }
 
 impl JobError {
-    pub const ALL: [JobError; 7] = [
+    pub const ALL: [JobError; 8] = [
         JobError::BadOpcode,
         JobError::BadShape,
         JobError::ActOverflow,
@@ -101,6 +104,7 @@ impl JobError {
         JobError::ParamOverflow,
         JobError::NoWeights,
         JobError::Frame,
+        JobError::BadStream,
     ];
 
     pub fn code(self) -> u32 {
@@ -116,6 +120,7 @@ impl JobError {
             JobError::ParamOverflow => "PARAM_OVERFLOW",
             JobError::NoWeights => "NO_WEIGHTS",
             JobError::Frame => "FRAME",
+            JobError::BadStream => "BAD_STREAM",
         }
     }
 
@@ -124,12 +129,17 @@ impl JobError {
             JobError::BadOpcode => "opcode is not 1 (CONV2D)",
             JobError::BadShape => "in_h, in_w, in_c, out_c, out_h, out_w, kh, kw, a stride or a dilation is 0",
             JobError::ActOverflow => "ceil(in_c/C) x in_h x in_w exceeds the activation bank (act_words)",
-            JobError::WeightOverflow => "ceil(out_c/C) x kh x kw x ceil(in_c/C) x C exceeds the weight bank (weight_words)",
+            JobError::WeightOverflow => {
+                "ceil(out_c/C) x kh x kw x ceil(in_c/C) x C exceeds the weight bank (weight_words); SAC systems: a column's stream length L_c in the directory exceeds weight_words"
+            }
             JobError::ParamOverflow => "ceil(out_c/C) exceeds the parameter bank (param_tiles)",
             JobError::NoWeights => {
                 "LOAD_WEIGHTS is 0 but no weights with the same ceil(out_c/C) and kh x kw x ceil(in_c/C) were loaded in this run"
             }
             JobError::Frame => "tlast came before the frame's last beat, or not on it",
+            JobError::BadStream => {
+                "SAC systems: a column's stream length is 0, or its group_end/fold_end flags are not kh x kw x ceil(in_c/C) groups per tile, ceil(out_c/C) tiles, fold_end on each tile's last word and the column's last word the last tile's"
+            }
         }
     }
 }
@@ -263,7 +273,8 @@ impl Descriptor {
             return Err(JobError::ActOverflow);
         }
         if self.load_weights() {
-            if s.weight_words > sp.weight_words {
+            // (a SAC system checks its column streams' lengths when the directory arrives)
+            if sp.sac.is_none() && s.weight_words > sp.weight_words {
                 return Err(JobError::WeightOverflow);
             }
             if s.nt > sp.param_tiles {
@@ -275,7 +286,8 @@ impl Descriptor {
         Ok(s)
     }
 
-    /// Stream words of the frame this descriptor heads (descriptor, params, weights, activations).
+    /// Stream words of the frame this descriptor heads (descriptor, params, weights, activations) on a
+    /// MAC system (a SAC system's weight words depend on the kneaded weights: `layout::frame`).
     pub fn frame_words(&self, sp: &SystemParams, s: &JobShape) -> usize {
         let weights = if self.load_weights() { s.param_words + s.weight_words } else { 0 };
         sp.desc_words + weights + s.act_words

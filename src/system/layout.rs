@@ -5,7 +5,8 @@
 //! - Activations, HWC int8 `x[iy][ix][ci]`: word `cb * in_h * in_w + iy * in_w + ix`, lane c =
 //!   channel cb*C + c (0 past in_c). Blocks of C channels, each a whole plane (the output layout).
 //! - Weights, OHWI int8 `w[co][ky][kx][ci]`: word `nt * K + k`, k = ((ky * kw + kx) * CB + cb) * C + i,
-//!   lane c = w[nt*C + c][ky][kx][cb*C + i] (0 past out_c or in_c).
+//!   lane c = w[nt*C + c][ky][kx][cb*C + i] (0 past out_c or in_c). SAC systems carry a directory and
+//!   per-column kneaded streams instead (`super::kneaded`).
 //! - Requantization records: word `nt * 8 + j`, lane c = byte j of the little-endian 64-bit record
 //!   of channel nt*C + c: bits 31:0 bias (int32), 47:32 multiplier (uint16), 53:48 shift (0..63).
 //! - Outputs, HWC int8 `y[oy][ox][co]`: word `nt * out_h * out_w + oy * out_w + ox`, lane c = channel
@@ -119,7 +120,11 @@ pub fn frame(sp: &SystemParams, job: &ConvJob) -> Vec<Word> {
     let mut words = descriptor_words(sp, &job.desc);
     if job.desc.load_weights() {
         words.extend(param_words(sp, &s, &job.requant));
-        words.extend(weight_words(sp, &s, &job.w));
+        if sp.sac.is_some() {
+            words.extend(super::kneaded::weight_frame(sp, &s, &job.w));
+        } else {
+            words.extend(weight_words(sp, &s, &job.w));
+        }
     }
     words.extend(act_words(sp, &s, &job.x));
     words

@@ -10,6 +10,7 @@ pub mod c_header;
 pub mod cases;
 pub mod descriptor;
 pub mod host_py;
+pub mod kneaded;
 pub mod layout;
 pub mod manifest;
 pub mod plan;
@@ -18,6 +19,7 @@ pub mod reference;
 pub mod regs;
 
 pub use descriptor::{Descriptor, JobError, JobShape};
+pub use kneaded::SacSystem;
 
 use crate::config::{Config, Dataflow, SystemConfig};
 use serde::Serialize;
@@ -53,6 +55,9 @@ pub struct SystemParams {
     pub dataflow: Dataflow,
     /// Weight-stationary arrays: rows of the accumulator buffer (output pixels per block).
     pub acc_depth: usize,
+    /// SAC arrays: the kneaded weight format (each column has its own weight scratchpad of
+    /// `weight_words` stream words per bank).
+    pub sac: Option<SacSystem>,
 }
 
 impl SystemParams {
@@ -73,6 +78,9 @@ impl SystemParams {
             acc_bits: c.pe.acc_bits.unwrap_or(32),
             dataflow: c.array.dataflow,
             acc_depth: crate::config::Params::derive(c).acc_depth,
+            sac: crate::config::Params::derive(c)
+                .sac
+                .map(|sac| SacSystem::new(sac.knead_params(c.pe.weight_bits), sac.act_groups)),
         })
     }
 
@@ -95,6 +103,16 @@ impl SystemParams {
     pub fn schedule(&self) -> String {
         let (r, c) = (self.rows, self.cols);
         let common = "per output-channel tile nt (C channels): wait until the requantizer is empty, read the tile's 8 record words, then";
+        if let Some(sac) = &self.sac {
+            return format!(
+                "{common} for every tile of R = {r} output pixels and every reduction word (ky, kx, cb): one `a` beat \
+                 carrying the R pixels' activation words (a kneading group of KS = C = {c} activations per row); \
+                 column c reads the tile's kneaded stream of output channel nt*C + c from its own scratchpad, \
+                 one word per edge (a column runs up to {} groups ahead of the slowest), and rewinds to the tile's \
+                 first word after the fold's last; a fold leaves the array as R rows of C sums",
+                sac.act_groups
+            );
+        }
         match self.dataflow {
             Dataflow::OutputStationary => format!(
                 "{common} for every tile of R = {r} output pixels and every reduction word (ky, kx, cb): C = {c} array beats, \

@@ -310,7 +310,7 @@ fn job_with(
     ConvJob {
         desc,
         x: cases::random_tensor3(rng, x),
-        w: cases::random_tensor4(rng, (out_c, g.k.0, g.k.1, x.2)),
+        w: cases::random_weights(sp, rng, (out_c, g.k.0, g.k.1, x.2)),
         requant: cases::random_requant(rng, out_c, s.k(sp.cols)),
     }
 }
@@ -361,7 +361,17 @@ fn malformed(sp: &SystemParams, rng: &mut SplitMix64, jobs: &[ConvJob]) -> (Vec<
         JobError::ParamOverflow,
         JobError::NoWeights,
         JobError::Frame,
+        JobError::BadStream,
     ];
+    // a MAC system has no kneaded streams; a SAC system's weight overflow is a directory length
+    let kinds: Vec<JobError> = kinds
+        .into_iter()
+        .filter(|&k| match (k, sp.sac.is_some()) {
+            (JobError::BadStream, sac) => sac,
+            (JobError::WeightOverflow, true) => sp.weight_words < 65535,
+            _ => true,
+        })
+        .collect();
     let kind = kinds[rng.pick(kinds.len())];
     let g = Geometry { k: (1, 1), stride: (1, 1), dil: (1, 1), pad: (0, 0) };
     let mut job = job_with(sp, rng, (3, 3, sp.cols), sp.cols, g, 0);
@@ -369,6 +379,9 @@ fn malformed(sp: &SystemParams, rng: &mut SplitMix64, jobs: &[ConvJob]) -> (Vec<
         JobError::BadOpcode => job.desc.opcode = 9,
         JobError::BadShape => job.desc.kh = 0,
         JobError::ActOverflow => job.desc.in_h = (sp.act_words + 1).min(65535) as u16,
+        JobError::WeightOverflow | JobError::BadStream if sp.sac.is_some() => {
+            return (corrupt_streams(sp, rng, &job, kind), kind);
+        }
         JobError::WeightOverflow => {
             // 255x255 kernels over >= 5 channel blocks: more than 2^20 (the largest bank) weight words
             job.desc.in_h = 1;
@@ -384,7 +397,7 @@ fn malformed(sp: &SystemParams, rng: &mut SplitMix64, jobs: &[ConvJob]) -> (Vec<
             job.desc.in_c =
                 (jobs.iter().map(|j| j.desc.in_c).max().unwrap_or(0) as usize + sp.cols + 1) as u16;
         }
-        JobError::Frame => {}
+        JobError::Frame | JobError::BadStream => {}
     }
     let mut words = layout::descriptor_words(sp, &job.desc);
     // a FRAME case carries the job's whole payload (its tlast misplaced); the others a few words
@@ -411,6 +424,32 @@ fn malformed(sp: &SystemParams, rng: &mut SplitMix64, jobs: &[ConvJob]) -> (Vec<
     let beats =
         words.into_iter().enumerate().map(|(i, word)| InBeat { word, last: i == last_at.min(n) }).collect();
     (beats, kind)
+}
+
+/// A SAC job's whole frame with its directory or one column stream corrupted: a column longer than
+/// the bank (WEIGHT_OVERFLOW), or an empty column or a flipped group_end/fold_end flag (BAD_STREAM).
+fn corrupt_streams(sp: &SystemParams, rng: &mut SplitMix64, job: &ConvJob, kind: JobError) -> Vec<InBeat> {
+    let sac = sp.sac.expect("a SAC system");
+    let s = job.desc.shape(sp);
+    let mut words = layout::frame(sp, job);
+    let dir = sp.desc_words + s.param_words;
+    let c = rng.pick(sp.cols);
+    let lens: Vec<usize> = (0..sp.cols).map(|l| words[dir][l] as usize | (words[dir + 1][l] as usize) << 8).collect();
+    let set_len = |words: &mut Vec<Word>, len: usize| {
+        words[dir][c] = len as u8;
+        words[dir + 1][c] = (len >> 8) as u8;
+    };
+    match kind {
+        JobError::WeightOverflow => set_len(&mut words, sp.weight_words + 1),
+        _ if rng.pick(3) == 0 => set_len(&mut words, 0),
+        _ => {
+            let at = dir + 2 + lens[..c].iter().sum::<usize>() + rng.pick(lens[c]);
+            let bit = sac.word_bits + rng.pick(2) as u32;
+            words[at][bit as usize / 8] ^= 1 << (bit % 8);
+        }
+    }
+    let n = words.len();
+    words.into_iter().enumerate().map(|(i, word)| InBeat { word, last: i + 1 == n }).collect()
 }
 
 /// Case `index` of `seed`: kinds rotate through random jobs, back-to-back jobs sharing weights, a

@@ -12,13 +12,15 @@
 //! requantizer (its records are about to change), read the tile's 8 record words, then compute the
 //! tile's output pixels on the array (`os_core`: output-stationary, `ws_core`: weight-stationary).
 
+mod fetcher;
 mod os_core;
 mod output;
+mod sac_core;
 mod ws_core;
 
 use crate::config::Dataflow;
 use crate::system::layout::Word;
-use crate::system::{Descriptor, JobShape, SystemParams, DECODE_EDGES, PARAM_WORDS_PER_TILE};
+use crate::system::{Descriptor, JobError, JobShape, SystemParams, DECODE_EDGES, PARAM_WORDS_PER_TILE};
 pub use output::requant_tail;
 use output::OutputStage;
 use std::collections::VecDeque;
@@ -88,6 +90,17 @@ enum Loader {
     Stop,
 }
 
+/// The part of a frame's payload the loader is writing (each from address 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Region {
+    Par,
+    /// SAC systems: the two directory words.
+    Dir,
+    /// The weights; on a SAC system, column c's stream.
+    Wgt(usize),
+    Act,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Engine {
     Idle,
@@ -125,6 +138,7 @@ pub(super) struct Ctx<'a> {
     pub out_free: usize,
     pub act_mem: &'a [Word],
     pub wgt_mem: &'a [Word],
+    pub col_mem: &'a [Vec<u64>],
 }
 
 impl Ctx<'_> {
@@ -178,6 +192,11 @@ pub(super) trait Core {
     /// One edge: decisions from the values before it, then the core's register updates; rows sent
     /// into the array are appended to `rows` with the edge they leave at.
     fn edge(&mut self, ctx: &Ctx, edge: u64, rows: &mut VecDeque<ArrayRow>) -> Step;
+    /// Rows of reserved folds that the array has not emitted yet (a core that appends a fold's rows
+    /// when it sends the fold has none).
+    fn rows_in_flight(&self) -> usize {
+        0
+    }
 }
 
 struct Model<'a> {
@@ -186,6 +205,8 @@ struct Model<'a> {
     // memories (two banks each)
     act_mem: Vec<Word>,
     wgt_mem: Vec<Word>,
+    /// SAC systems: each column's weight scratchpad (two banks), one stream word per entry.
+    col_mem: Vec<Vec<u64>>,
     par_mem: Vec<Word>,
     // control
     bvalid: bool,
@@ -205,8 +226,13 @@ struct Model<'a> {
     ldesc: Descriptor,
     lshape: Option<JobShape>,
     desc_last: bool,
-    lcount: usize,
-    lwords: usize,
+    region: Region,
+    laddr: usize,
+    /// SAC systems: column stream lengths from the directory, and the stream checker's group and
+    /// tile counters of the column being loaded.
+    dir_lens: Vec<usize>,
+    ld_g: usize,
+    ld_t: usize,
     job_index: u32,
     abank: usize,
     wbank: usize,
@@ -226,15 +252,17 @@ struct Model<'a> {
 /// Runs the stimulus through the model until DONE is set, or returns an error after `limit` edges.
 pub fn run(sp: &SystemParams, acc_bits: u32, stim: &Stimulus, limit: u64) -> Result<SystemRun, String> {
     let c = sp.cols;
-    let core: Box<dyn Core> = match sp.dataflow {
-        Dataflow::OutputStationary => Box::new(os_core::OsCore::new(sp.rows, c)),
-        Dataflow::WeightStationary => Box::new(ws_core::WsCore::new(sp.rows, c, sp.acc_depth)),
+    let core: Box<dyn Core> = match (&sp.sac, sp.dataflow) {
+        (Some(sac), _) => Box::new(sac_core::SacCore::new(sp.rows, c, sac, acc_bits)),
+        (None, Dataflow::OutputStationary) => Box::new(os_core::OsCore::new(sp.rows, c)),
+        (None, Dataflow::WeightStationary) => Box::new(ws_core::WsCore::new(sp.rows, c, sp.acc_depth)),
     };
     let mut m = Model {
         sp,
         acc_bits,
         act_mem: vec![vec![0; c]; 2 * sp.act_words],
-        wgt_mem: vec![vec![0; c]; 2 * sp.weight_words],
+        wgt_mem: if sp.sac.is_some() { Vec::new() } else { vec![vec![0; c]; 2 * sp.weight_words] },
+        col_mem: if sp.sac.is_some() { vec![vec![0; 2 * sp.weight_words]; c] } else { Vec::new() },
         par_mem: vec![vec![0; c]; 2 * sp.param_words()],
         bvalid: false,
         writes_done: 0,
@@ -252,8 +280,11 @@ pub fn run(sp: &SystemParams, acc_bits: u32, stim: &Stimulus, limit: u64) -> Res
         ldesc: Descriptor::default(),
         lshape: None,
         desc_last: false,
-        lcount: 0,
-        lwords: 0,
+        region: Region::Act,
+        laddr: 0,
+        dir_lens: vec![0; c],
+        ld_g: 0,
+        ld_t: 0,
         job_index: 0,
         abank: 0,
         wbank: 0,
@@ -326,7 +357,8 @@ impl Model<'_> {
         let start = matches!(write, Some((0x00, d)) if d & 1 == 1) && !self.running;
 
         // ---- Run end: every accepted job has left, nothing in flight (values before the edge).
-        let drained = self.array_rows.is_empty() && self.out.requant_empty();
+        let drained =
+            self.array_rows.is_empty() && self.core.rows_in_flight() == 0 && self.out.requant_empty();
         let run_end = self.running
             && self.ls == Loader::Stop
             && self.es == Engine::Idle
@@ -386,6 +418,7 @@ impl Model<'_> {
             out_free: self.out.out_free,
             act_mem: &self.act_mem,
             wgt_mem: &self.wgt_mem,
+            col_mem: &self.col_mem,
         };
         let row_out = match self.array_rows.front() {
             Some(r) if r.edge == edge => self.array_rows.pop_front(),
@@ -435,6 +468,7 @@ impl Model<'_> {
                         out_free: self.out.out_free,
                         act_mem: &self.act_mem,
                         wgt_mem: &self.wgt_mem,
+                        col_mem: &self.col_mem,
                     };
                     self.core.prime(&ctx);
                     self.es = Engine::Compute;
@@ -500,44 +534,14 @@ impl Model<'_> {
                 }
                 Ok(s) => {
                     self.lshape = Some(s);
-                    self.lcount = 0;
-                    self.lwords = self.ldesc.frame_words(sp, &s) - sp.desc_words;
+                    self.region = if self.ldesc.load_weights() { Region::Par } else { Region::Act };
+                    self.laddr = 0;
                     self.ls = Loader::Payload;
                 }
             },
             Loader::Payload => {
                 if let Some(b) = beat {
-                    let s = self.lshape.expect("payload has a shape");
-                    let lw = self.ldesc.load_weights();
-                    let (pw, ww) = if lw { (s.param_words, s.weight_words) } else { (0, 0) };
-                    let i = self.lcount;
-                    let nb = 1 - self.wbank;
-                    if i < pw {
-                        self.par_mem[nb * sp.param_words() + i] = b.word.clone();
-                    } else if i < pw + ww {
-                        self.wgt_mem[nb * sp.weight_words + i - pw] = b.word.clone();
-                    } else {
-                        self.act_mem[self.abank * sp.act_words + i - pw - ww] = b.word.clone();
-                    }
-                    self.lcount += 1;
-                    let end = self.lcount == self.lwords;
-                    if b.last && !end {
-                        set_error(self, crate::system::JobError::Frame.code());
-                        self.ls = Loader::Stop;
-                    } else if end && !b.last {
-                        set_error(self, crate::system::JobError::Frame.code());
-                        self.ls = Loader::Drain;
-                    } else if end {
-                        let wbank = if lw { nb } else { self.wbank };
-                        self.pend = Some(Job { desc: self.ldesc, shape: s, abank: self.abank, wbank });
-                        if lw {
-                            self.wbank = nb;
-                            self.wloaded = Some((s.nt, s.kwords));
-                        }
-                        self.abank = 1 - self.abank;
-                        self.job_index += 1;
-                        self.ls = Loader::Handoff;
-                    }
+                    self.payload_beat(b);
                 }
             }
             Loader::Handoff => {
@@ -550,6 +554,98 @@ impl Model<'_> {
                     self.ls = Loader::Stop;
                 }
             }
+        }
+    }
+
+    /// A payload beat: written to its region's bank (the free one), checked, and the frame's end.
+    fn payload_beat(&mut self, b: &InBeat) {
+        let sp = self.sp;
+        let s = self.lshape.expect("payload has a shape");
+        let (i, nb) = (self.laddr, 1 - self.wbank);
+        let size = match self.region {
+            Region::Par => s.param_words,
+            Region::Dir => crate::system::kneaded::DIRECTORY_WORDS,
+            Region::Wgt(c) if sp.sac.is_some() => self.dir_lens[c],
+            Region::Wgt(_) => s.weight_words,
+            Region::Act => s.act_words,
+        };
+        let region_end = i + 1 == size;
+        let frame_end = self.region == Region::Act && region_end;
+        // SAC systems: the directory's lengths, and each column word's flags (values before the edge)
+        let mut stream_error = None;
+        match self.region {
+            Region::Par => self.par_mem[nb * sp.param_words() + i] = b.word.clone(),
+            Region::Dir => {
+                for (c, len) in self.dir_lens.iter_mut().enumerate() {
+                    *len = *len & !(0xff << (8 * i)) | (b.word[c] as usize) << (8 * i);
+                }
+                if region_end {
+                    if self.dir_lens.iter().any(|&l| l > sp.weight_words) {
+                        stream_error = Some(JobError::WeightOverflow);
+                    } else if self.dir_lens.contains(&0) {
+                        stream_error = Some(JobError::BadStream);
+                    }
+                }
+            }
+            Region::Wgt(c) => match &sp.sac {
+                Some(sac) => {
+                    let v = crate::system::kneaded::value_of(&b.word);
+                    self.col_mem[c][nb * sp.weight_words + i] = v;
+                    let (ge, fe) = sac.flags(v);
+                    let g_last = self.ld_g + 1 == s.kwords;
+                    let t_last = self.ld_t + 1 == s.nt;
+                    if fe != (ge && g_last) || (fe && t_last) != region_end {
+                        stream_error = Some(JobError::BadStream);
+                    }
+                    if ge {
+                        self.ld_g = if g_last { 0 } else { self.ld_g + 1 };
+                    }
+                    if fe {
+                        self.ld_t += 1;
+                    }
+                }
+                None => self.wgt_mem[nb * sp.weight_words + i] = b.word.clone(),
+            },
+            Region::Act => self.act_mem[self.abank * sp.act_words + i] = b.word.clone(),
+        }
+        let set_error = |this: &mut Self, e: JobError| {
+            if this.error == 0 {
+                this.error = e.code();
+                this.error_job = this.job_index;
+            }
+        };
+        if b.last && !frame_end {
+            set_error(self, JobError::Frame);
+            self.ls = Loader::Stop;
+        } else if let Some(e) = stream_error {
+            set_error(self, e);
+            self.ls = Loader::Drain;
+        } else if frame_end && !b.last {
+            set_error(self, JobError::Frame);
+            self.ls = Loader::Drain;
+        } else if frame_end {
+            let lw = self.ldesc.load_weights();
+            let wbank = if lw { nb } else { self.wbank };
+            self.pend = Some(Job { desc: self.ldesc, shape: s, abank: self.abank, wbank });
+            if lw {
+                self.wbank = nb;
+                self.wloaded = Some((s.nt, s.kwords));
+            }
+            self.abank = 1 - self.abank;
+            self.job_index += 1;
+            self.ls = Loader::Handoff;
+        } else if region_end {
+            self.region = match self.region {
+                Region::Par if sp.sac.is_some() => Region::Dir,
+                Region::Par => Region::Wgt(0),
+                Region::Dir => Region::Wgt(0),
+                Region::Wgt(c) if sp.sac.is_some() && c + 1 < sp.cols => Region::Wgt(c + 1),
+                Region::Wgt(_) | Region::Act => Region::Act,
+            };
+            self.laddr = 0;
+            (self.ld_g, self.ld_t) = (0, 0);
+        } else {
+            self.laddr += 1;
         }
     }
 }

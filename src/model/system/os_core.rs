@@ -1,11 +1,11 @@
 //! The output-stationary engine's compute core (mirrors `templates/system_engine.v.tera`): per output
 //! channel tile, for every pixel tile mt (R pixels) and every reduction word ws = (ky, kx, cb), the
-//! fetcher reads the R pixels' activation words (one per edge; a zero word, without a read, for padding
-//! and for pixels past the end) into a queue of two groups of R, and the issuer sends C beats to the
+//! fetcher (`fetcher.rs`) queues the R pixels' activation words, and the issuer sends C beats to the
 //! array, beat i carrying byte i of each of the R words and the weight word nt*K + ws*C + i. The array's
 //! fold pacing and readout timing are `os_array`'s: a fold's last beat waits until fold_gap edges after
 //! the previous one, and row r of a fold whose last beat was taken at edge L leaves at L + r + C + 1.
 
+use super::fetcher::Fetcher;
 use super::{ArrayRow, Core, Ctx, Step};
 use crate::model::mac_unit::mac;
 use crate::system::layout::Word;
@@ -15,15 +15,7 @@ pub(super) struct OsCore {
     rows: usize,
     cols: usize,
     fold_gap: usize,
-    // fetcher
-    f_mt: usize,
-    f_ws: usize,
-    f_r: usize,
-    f_inflight: Option<(usize, Option<usize>)>,
-    aq: [Vec<Word>; 2],
-    aq_cnt: usize,
-    aq_wslot: usize,
-    aq_rslot: usize,
+    fetcher: Fetcher,
     // weights and issuer
     w_q: Word,
     w_k: usize,
@@ -41,14 +33,7 @@ impl OsCore {
             rows,
             cols,
             fold_gap,
-            f_mt: 0,
-            f_ws: 0,
-            f_r: 0,
-            f_inflight: None,
-            aq: [vec![vec![0; cols]; rows], vec![vec![0; cols]; rows]],
-            aq_cnt: 0,
-            aq_wslot: 0,
-            aq_rslot: 0,
+            fetcher: Fetcher::new(rows, cols),
             w_q: vec![0; cols],
             w_k: 0,
             i_mt: 0,
@@ -58,49 +43,39 @@ impl OsCore {
             fold_acc: vec![vec![0; cols]; rows],
         }
     }
-
-    /// The activation address of the fetcher's slot, or None for a zero word.
-    fn act_address(&self, ctx: &Ctx) -> Option<usize> {
-        let p = self.f_mt * self.rows + self.f_r;
-        (p < ctx.job().shape.pixels).then(|| ctx.act_address(p, self.f_ws)).flatten()
-    }
 }
 
 impl Core for OsCore {
     fn prime(&mut self, ctx: &Ctx) {
         self.w_k = 0;
         self.w_q = ctx.wgt_mem[ctx.weight_base()].clone();
-        (self.f_mt, self.f_ws, self.f_r) = (0, 0, 0);
+        self.fetcher.prime();
         (self.i_mt, self.i_ws, self.i_c) = (0, 0, 0);
     }
 
     fn edge(&mut self, ctx: &Ctx, edge: u64, rows_out: &mut VecDeque<ArrayRow>) -> Step {
         let (r_n, c_n) = (self.rows, self.cols);
         let mut step = Step::default();
-        let (mut issue, mut issue_last, mut pop, mut keep, mut fetch) = (false, false, false, 0, None);
+        let (mut issue, mut issue_last, mut pop, mut keep) = (false, false, false, 0);
         if let Some(j) = ctx.computing() {
             let s = j.shape;
             // issuer: the beat this edge
             let last = self.i_ws + 1 == s.kwords && self.i_c + 1 == c_n;
             keep = r_n.min(s.pixels.saturating_sub(self.i_mt * r_n));
-            let head_ready = self.aq_cnt >= r_n;
+            let head_ready = self.fetcher.head_ready();
             let arr_ready = !last || self.since_last == self.fold_gap;
             let out_ok = !last || ctx.out_free >= keep;
             issue = self.i_mt < s.mt && head_ready && arr_ready && out_ok;
             issue_last = issue && last;
             pop = issue && self.i_c + 1 == c_n;
-            // fetcher: read (or zero) one activation word if the queue has room
-            let room = self.aq_cnt + self.f_inflight.is_some() as usize - if pop { r_n } else { 0 } < 2 * r_n;
-            if self.f_mt < s.mt && room {
-                fetch = Some((self.f_r, self.act_address(ctx)));
-            }
         }
+        let fetch = self.fetcher.decide(ctx, pop);
 
         // array: the beat issued now
         if issue {
             let s = ctx.job().shape;
             let a_lanes: Vec<i64> =
-                (0..r_n).map(|r| self.aq[self.aq_rslot][r][self.i_c] as i8 as i64).collect();
+                (0..r_n).map(|r| self.fetcher.head()[r][self.i_c] as i8 as i64).collect();
             let b_lanes: Vec<i64> = self.w_q.iter().map(|&b| b as i8 as i64).collect();
             for (r, row) in self.fold_acc.iter_mut().enumerate() {
                 for (c, sum) in row.iter_mut().enumerate() {
@@ -127,32 +102,7 @@ impl Core for OsCore {
             self.since_last += 1;
         }
 
-        // fetcher: capture, then read
-        if let Some((r, addr)) = self.f_inflight.take() {
-            let slot = self.aq_wslot;
-            self.aq[slot][r] = addr.map_or_else(|| vec![0; c_n], |a| ctx.act_mem[a].clone());
-            self.aq_cnt += 1;
-            if r + 1 == r_n {
-                self.aq_wslot ^= 1;
-            }
-        }
-        if pop {
-            self.aq_cnt -= r_n;
-            self.aq_rslot ^= 1;
-        }
-        if let Some(f) = fetch {
-            let s = ctx.job().shape;
-            self.f_inflight = Some(f);
-            self.f_r += 1;
-            if self.f_r == r_n {
-                self.f_r = 0;
-                self.f_ws += 1;
-                if self.f_ws == s.kwords {
-                    self.f_ws = 0;
-                    self.f_mt += 1;
-                }
-            }
-        }
+        self.fetcher.update(ctx, fetch, pop);
 
         // weight reader and issuer counters
         if issue {
