@@ -81,7 +81,10 @@ fn engine() -> Result<tera::Tera> {
         ("system_ctrl.v.tera", include_str!("../../templates/system_ctrl.v.tera")),
         ("system_loader.v.tera", include_str!("../../templates/system_loader.v.tera")),
         ("system_output_stage.v.tera", include_str!("../../templates/system_output_stage.v.tera")),
+        ("system_fetcher_regs.v.tera", include_str!("../../templates/system_fetcher_regs.v.tera")),
+        ("system_fetcher.v.tera", include_str!("../../templates/system_fetcher.v.tera")),
         ("system_engine.v.tera", include_str!("../../templates/system_engine.v.tera")),
+        ("system_engine_sac.v.tera", include_str!("../../templates/system_engine_sac.v.tera")),
         ("system_engine_ws.v.tera", include_str!("../../templates/system_engine_ws.v.tera")),
         ("system_top.v.tera", include_str!("../../templates/system_top.v.tera")),
     ])?;

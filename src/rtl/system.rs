@@ -60,14 +60,25 @@ pub fn rams(sp: &SystemParams) -> Vec<Ram> {
     let mut rams = Vec::new();
     for (group, abits) in [("act", w.act_ab), ("wgt", w.wgt_ab), ("par", w.par_ab)] {
         for bank in 0..2 {
-            rams.push(Ram {
-                group,
-                memory: format!("u_{group}{bank}.mem"),
-                module: n.part("spad"),
-                words: 1 << abits,
-                bits: sp.stream_bits,
-                dual_port: false,
-            });
+            match (&sp.sac, group) {
+                // a SAC system: one weight scratchpad per column
+                (Some(sac), "wgt") => rams.extend((0..sp.cols).map(|c| Ram {
+                    group,
+                    memory: format!("u_{group}{bank}_c{c}.mem"),
+                    module: n.part("spad"),
+                    words: 1 << abits,
+                    bits: sac.stream_word_bits(),
+                    dual_port: false,
+                })),
+                _ => rams.push(Ram {
+                    group,
+                    memory: format!("u_{group}{bank}.mem"),
+                    module: n.part("spad"),
+                    words: 1 << abits,
+                    bits: sp.stream_bits,
+                    dual_port: false,
+                }),
+            }
         }
     }
     rams.push(Ram {
@@ -238,6 +249,20 @@ struct LoaderView {
     dec_edges: usize,
     ab_zero: String,
     in_w_ab: String,
+    e_wgt_expr: String,
+    sac: bool,
+    cols: usize,
+    cols_m1: usize,
+    lens_m1: usize,
+    colb_m1: u32,
+    colb_zero: String,
+    colb_one: String,
+    col_last: String,
+    weight_words_16: String,
+    lab_two: String,
+    col_len_lab: String,
+    group_end_bit: u32,
+    fold_end_bit: u32,
 }
 
 #[derive(Serialize)]
@@ -262,6 +287,8 @@ struct CtrlView {
 struct BankView {
     name: String,
     abits: u32,
+    width: String,
+    wdata: String,
     write: String,
     read: String,
     waddr: String,
@@ -290,6 +317,13 @@ struct TopView {
     par_ab_m1: u32,
     job_fields: Vec<&'static str>,
     banks: Vec<BankView>,
+    sac: bool,
+    colb_m1: u32,
+    weights_what: &'static str,
+    e_wgt_re_m1: usize,
+    e_wgt_addr_m1: u32,
+    wgt_q_m1: u32,
+    wgt_q_what: &'static str,
 }
 
 const JOB_FIELDS: &[&str] = &[
@@ -484,6 +518,100 @@ fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
     }
 }
 
+#[derive(Serialize)]
+struct SacColumnView {
+    c: usize,
+    valid: String,
+    ready: String,
+    word: String,
+    group_end: String,
+    fold_end: String,
+    word_slice: String,
+    group_end_bit: u32,
+    fold_end_bit: u32,
+}
+
+#[derive(Serialize)]
+struct SacEngineView {
+    #[serde(flatten)]
+    os: EngineView,
+    cols_m1: usize,
+    wgt_ab: u32,
+    wgt_ab_zero: String,
+    wgt_ab_one: String,
+    wgt_addr_m1: u32,
+    wgt_q_m1: u32,
+    kwb: u32,
+    kwb_m1: u32,
+    fold_end_bit: u32,
+    fold_end_bit_m1: u32,
+    a_slot0: String,
+    a_slot1: String,
+    tags_m1: usize,
+    tagb_m1: u32,
+    tagb_zero: String,
+    tagb_one: String,
+    columns: Vec<SacColumnView>,
+}
+
+/// The SAC engine's view: the output-stationary engine's fetcher and output stage, an `a` beat of R
+/// whole activation words, and per column a stream reader on its own scratchpad. Folds in flight:
+/// one being read out, one held, and one per activation group in the array's ring, plus the edge
+/// a row spends on the array's output.
+fn sac_engine(header: &str, sp: &SystemParams, array: &str) -> SacEngineView {
+    let sac = sp.sac.expect("a SAC system");
+    let w = widths(sp);
+    let kwb = sac.stream_word_bits();
+    let tags = (sac.act_groups + 3).next_power_of_two();
+    let tagb = clog2(tags as u64);
+    let rib = clog2((tags * sp.rows + 1) as u64);
+    let mut os = os_engine(header, sp, array);
+    os.common.a_m1 = sp.rows as u32 * sp.stream_bits - 1;
+    os.rib_m1 = rib - 1;
+    os.rib_zero = lit(rib, 0);
+    os.rib_r = lit(rib, sp.rows as u64);
+    os.rib_row = zext("arr_out_valid", 1, rib);
+    let slot = |s: usize| {
+        let words: Vec<String> = (0..sp.rows).rev().map(|r| format!("aq[{}]", s * sp.rows + r)).collect();
+        format!("{{{}}}", words.join(", "))
+    };
+    SacEngineView {
+        os,
+        cols_m1: sp.cols - 1,
+        wgt_ab: w.wgt_ab,
+        wgt_ab_zero: lit(w.wgt_ab, 0),
+        wgt_ab_one: lit(w.wgt_ab, 1),
+        wgt_addr_m1: w.wgt_ab * sp.cols as u32 - 1,
+        wgt_q_m1: kwb * sp.cols as u32 - 1,
+        kwb,
+        kwb_m1: kwb - 1,
+        fold_end_bit: sac.word_bits + 1,
+        fold_end_bit_m1: sac.word_bits,
+        a_slot0: slot(0),
+        a_slot1: slot(1),
+        tags_m1: tags - 1,
+        tagb_m1: tagb - 1,
+        tagb_zero: lit(tagb, 0),
+        tagb_one: lit(tagb, 1),
+        columns: (0..sp.cols)
+            .map(|c| {
+                let base = kwb * c as u32;
+                SacColumnView {
+                    c,
+                    valid: format!("w{c}_valid"),
+                    ready: format!("w{c}_ready"),
+                    word: format!("w{c}_word"),
+                    group_end: format!("w{c}_group_end"),
+                    fold_end: format!("w{c}_fold_end"),
+                    word_slice: format!("{}:{}", base + sac.word_bits - 1, base),
+                    group_end_bit: base + sac.word_bits,
+                    fold_end_bit: base + sac.word_bits + 1,
+                }
+            })
+            .collect(),
+    }
+}
+
 /// The record word the engines read: word pj of tile nt (8 words per tile).
 fn par_addr(w: &Widths) -> String {
     if w.par_ab > 3 {
@@ -504,10 +632,17 @@ pub fn files(
     let w = widths(sp);
     let wb = sp.stream_bits;
     let (r, c) = (sp.rows as u64, sp.cols as u64);
-    let engine = match sp.dataflow {
-        Dataflow::OutputStationary => render(tera, "system_engine.v.tera", &os_engine(header, sp, array))?,
-        Dataflow::WeightStationary => render(tera, "system_engine_ws.v.tera", &ws_engine(header, sp, array))?,
+    let engine = match (&sp.sac, sp.dataflow) {
+        (Some(_), _) => render(tera, "system_engine_sac.v.tera", &sac_engine(header, sp, array))?,
+        (None, Dataflow::OutputStationary) => {
+            render(tera, "system_engine.v.tera", &os_engine(header, sp, array))?
+        }
+        (None, Dataflow::WeightStationary) => {
+            render(tera, "system_engine_ws.v.tera", &ws_engine(header, sp, array))?
+        }
     };
+    let colb = w.cb;
+    let (ge_bit, fe_bit) = sp.sac.map_or((0, 0), |sac| (sac.word_bits, sac.word_bits + 1));
     let loader = LoaderView {
         header: header.into(),
         module: n.part("loader"),
@@ -524,11 +659,17 @@ pub fn files(
         dib_last: lit(w.dib, sp.desc_words as u64 - 1),
         c_m1_32: lit(32, c - 1),
         r_m1_40: lit(40, r - 1),
-        unused_bits: dropped_bits(&[
-            ("cb_sum", 32, w.log_c, 16),
-            ("nt_sum", 32, w.log_c, 16),
-            ("mt_sum", 40, w.log_r, 32),
-        ]),
+        unused_bits: {
+            let dropped =
+                dropped_bits(&[("cb_sum", 32, w.log_c, 16), ("nt_sum", 32, w.log_c, 16), ("mt_sum", 40, w.log_r, 32)]);
+            // a SAC system checks stream lengths against the directory, not the descriptor's weight words
+            if sp.sac.is_some() {
+                let len_high = if w.lab < 16 { format!(", col_len[15:{}]", w.lab) } else { String::new() };
+                format!("{dropped}, d_wgtw, r_ww{len_high}")
+            } else {
+                dropped
+            }
+        },
         log_c: w.log_c,
         log_c_plus15: w.log_c + 15,
         log_r: w.log_r,
@@ -549,6 +690,24 @@ pub fn files(
         } else {
             zext("in_w", 16, w.act_ab)
         },
+        e_wgt_expr: if sp.sac.is_some() {
+            "1'b0".into()
+        } else {
+            format!("(d_wgtw > {})", lit(48 + w.log_c, sp.weight_words as u64))
+        },
+        sac: sp.sac.is_some(),
+        cols: sp.cols,
+        cols_m1: sp.cols - 1,
+        colb_m1: colb - 1,
+        colb_zero: lit(colb, 0),
+        colb_one: lit(colb, 1),
+        col_last: lit(colb, c - 1),
+        lens_m1: 16 * sp.cols - 1,
+        weight_words_16: lit(16, (sp.weight_words as u64).min(65535)),
+        lab_two: lit(w.lab, 2),
+        col_len_lab: if w.lab <= 16 { format!("col_len[{}:0]", w.lab - 1) } else { zext("col_len", 16, w.lab) },
+        group_end_bit: ge_bit,
+        fold_end_bit: fe_bit,
     };
     let ctrl = CtrlView {
         header: header.into(),
@@ -566,13 +725,15 @@ pub fn files(
         |name: &str, abits: u32, write: String, read: String, waddr: &str, raddr: &str, q: &str| BankView {
             name: name.into(),
             abits,
+            width: "W".into(),
+            wdata: "l_wdata".into(),
             write,
             read,
             waddr: waddr.into(),
             raddr: raddr.into(),
             q: q.into(),
         };
-    let banks = vec![
+    let mut banks = vec![
         bank(
             "act0",
             w.act_ab,
@@ -628,11 +789,34 @@ pub fn files(
             "par_q1",
         ),
     ];
+    if let Some(sac) = &sp.sac {
+        // one weight scratchpad per column and bank, written while the loader is in that column's stream
+        let kwb = sac.stream_word_bits();
+        banks.retain(|b| !b.name.starts_with("wgt"));
+        for b in 0..2 {
+            for col in 0..sp.cols {
+                let bank_sel = if b == 0 { "!" } else { "" };
+                banks.push(BankView {
+                    name: format!("wgt{b}_c{col}"),
+                    abits: w.wgt_ab,
+                    width: kwb.to_string(),
+                    wdata: format!("l_wdata[{}:0]", kwb - 1),
+                    write: format!("l_wgt_we && {bank_sel}l_w_bank && (l_wgt_col == {})", lit(colb, col as u64)),
+                    read: format!("e_wgt_re[{col}] && {bank_sel}e_w_bank"),
+                    waddr: "l_wgt_addr".into(),
+                    raddr: format!("e_wgt_addr[{}:{}]", w.wgt_ab * (col as u32 + 1) - 1, w.wgt_ab * col as u32),
+                    q: format!("wgt_q{b}[{}:{}]", kwb * (col as u32 + 1) - 1, kwb * col as u32),
+                });
+            }
+        }
+    }
+    let sac_kwb = sp.sac.map(|sac| sac.stream_word_bits());
     let top = TopView {
         header: header.into(),
-        dataflow: match sp.dataflow {
-            Dataflow::OutputStationary => "output-stationary",
-            Dataflow::WeightStationary => "weight-stationary",
+        dataflow: match (&sp.sac, sp.dataflow) {
+            (Some(_), _) => "SAC (Tetris split-and-accumulate)",
+            (None, Dataflow::OutputStationary) => "output-stationary MAC",
+            (None, Dataflow::WeightStationary) => "weight-stationary MAC",
         },
         module: n.top.clone(),
         header_file: format!("{}_regs.h", n.top),
@@ -651,6 +835,17 @@ pub fn files(
         par_ab_m1: w.par_ab - 1,
         job_fields: JOB_FIELDS.to_vec(),
         banks,
+        sac: sp.sac.is_some(),
+        colb_m1: colb - 1,
+        weights_what: if sp.sac.is_some() { "kneaded weight streams (one scratchpad per column)" } else { "weights" },
+        e_wgt_re_m1: if sp.sac.is_some() { sp.cols - 1 } else { 0 },
+        e_wgt_addr_m1: if sp.sac.is_some() { w.wgt_ab * c as u32 - 1 } else { w.wgt_ab - 1 },
+        wgt_q_m1: sac_kwb.map_or(wb - 1, |kwb| kwb * c as u32 - 1),
+        wgt_q_what: if sp.sac.is_some() {
+            "every column's stream word, column c at [kwb*c +: kwb]"
+        } else {
+            "the weight word"
+        },
     };
     #[derive(Serialize)]
     struct Simple {
