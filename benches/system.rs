@@ -4,7 +4,10 @@
 //! result beat (the CYCLES register), MACs per PE per cycle including loads and stores, bytes moved
 //! per MAC. Figures come from the system model, which is bit- and cycle-exact against the RTL
 //! (`make verify`); the smallest layer of each preset is also run in Verilator here and its cycles
-//! compared. Writes rtl_out/bench/system.json and .csv.
+//! compared. The SAC presets (Tetris split-and-accumulate over kneaded weights) skip the weights' zero
+//! bits, so their MACs per PE per cycle can exceed 1; their bound is the larger of the fetcher's R
+//! activation reads per kneading group and the busiest column's kneaded words, per pixel tile.
+//! Writes rtl_out/bench/system.json and .csv.
 
 use accelc::config::Config;
 use accelc::model::system::run;
@@ -45,9 +48,41 @@ fn preset(name: &str) -> Result<(Config, SystemParams)> {
     Ok((config, sp))
 }
 
+/// The edges the array needs at least for a job: one per beat on a MAC array; on a SAC array, per
+/// output-channel tile and pixel tile, the larger of the fetcher's R reads per kneading group and the
+/// busiest column's kneaded words.
+fn array_edges(sp: &SystemParams, job: &ConvJob) -> u64 {
+    let s = job.desc.shape(sp);
+    if sp.sac.is_none() {
+        return sp.array_beats(&s) as u64;
+    }
+    let streams = accelc::system::kneaded::column_streams(sp, &s, &job.w);
+    let fetch = (s.kwords * sp.rows) as u64;
+    let mut starts = vec![0usize; sp.cols];
+    let mut total = 0;
+    for _ in 0..s.nt {
+        let mut busiest = 0;
+        for (c, stream) in streams.iter().enumerate() {
+            let fold_end = |v: u64| sp.sac.expect("a SAC system").flags(v).1;
+            let len = stream[starts[c]..].iter().position(|&v| fold_end(v)).expect("a fold_end") + 1;
+            starts[c] += len;
+            busiest = busiest.max(len as u64);
+        }
+        total += s.mt as u64 * busiest.max(fetch);
+    }
+    total
+}
+
 fn main() -> Result<()> {
     let mut rows = Vec::new();
-    for name in ["system_os_8x8_i8", "system_ws_8x8_i8", "system_os_4x4_i8", "system_ws_4x4_i8"] {
+    for name in [
+        "system_os_8x8_i8",
+        "system_ws_8x8_i8",
+        "system_os_4x4_i8",
+        "system_ws_4x4_i8",
+        "system_sac_4x8_i8",
+        "system_sac_4x4_i8",
+    ] {
         let (config, sp) = preset(name)?;
         let pes = (sp.rows * sp.cols) as f64;
         println!(
@@ -86,7 +121,7 @@ fn main() -> Result<()> {
             let (oh, ow) = g.out_hw(MAP, MAP);
             let macs = (oh * ow * oc * kh * kw * ic) as u64;
             let cycles = r.regs.cycles;
-            let compute: u64 = jobs.iter().map(|j| sp.array_beats(&j.desc.shape(&sp)) as u64).sum();
+            let compute: u64 = jobs.iter().map(|j| array_edges(&sp, j)).sum();
             let bytes_in = (stim.beats.len() * sp.word_bytes()) as u64;
             let bytes_out = (r.outputs.len() * sp.word_bytes()) as u64;
             let row = Row {

@@ -2,7 +2,8 @@
 //! every kind of case of the generator (random jobs, jobs back to back reusing weights, a real layer,
 //! geometry edge cases, a GEMM, malformed frames, heavy backpressure), and three planted faults the
 //! comparison must catch: a wrong im2col address, a requantization rounding off by one, a dropped tlast
-//! (output-stationary system), a fold's partial sums dropped (weight-stationary system).
+//! (output-stationary system), a fold's partial sums dropped (weight-stationary system), a column
+//! stream that does not rewind for the next pixel tile (SAC system).
 
 mod common;
 
@@ -29,6 +30,11 @@ fn every_kind_of_case_passes_bit_and_cycle_exact() {
 #[test]
 fn every_kind_of_case_passes_on_the_weight_stationary_system() {
     every_kind_of_case(load("system_ws_4x4_i8"));
+}
+
+#[test]
+fn every_kind_of_case_passes_on_the_sac_system() {
+    every_kind_of_case(load("system_sac_4x4_i8"));
 }
 
 fn every_kind_of_case((sp, acc_bits, design): (SystemParams, u32, Design)) {
@@ -102,4 +108,18 @@ fn a_dropped_partial_sum_is_caught_on_the_weight_stationary_system() {
     let bad =
         planted(&design, "_system_engine.v", "wire a_acc = (i_kt != 21'd0);", "wire a_acc = (i_kt > 21'd1);");
     assert_caught_on(&sp, acc_bits, &bad, "dropped partial sum (WS)");
+}
+
+#[test]
+fn a_column_stream_that_does_not_rewind_is_caught_on_the_sac_system() {
+    let (sp, acc_bits, design) = load("system_sac_4x4_i8");
+    // after a fold's last word a column moves on instead of rewinding to the tile's first word: the
+    // second pixel tile of a tile computes with the next tile's weights
+    let bad = planted(
+        &design,
+        "_system_engine.v",
+        "wire [10:0] addr_next = (fold_end && !mlast) ? col_tstart : col_addr + 11'd1;",
+        "wire [10:0] addr_next = col_addr + 11'd1;",
+    );
+    assert_caught_on(&sp, acc_bits, &bad, "column stream not rewound (SAC)");
 }

@@ -407,7 +407,12 @@ fn malformed(sp: &SystemParams, rng: &mut SplitMix64, jobs: &[ConvJob]) -> (Vec<
         rng.range_usize(1, 12)
     };
     let mut rng2 = rng.fork(7);
-    words.extend((0..payload).map(|_| (0..sp.cols).map(|_| rng2.range_i64(0, 255) as u8).collect::<Word>()));
+    if kind == JobError::Frame && sp.sac.is_some() {
+        // the real payload: random words would carry a random directory (WEIGHT_OVERFLOW first)
+        words = layout::frame(sp, &job);
+    } else {
+        words.extend((0..payload).map(|_| (0..sp.cols).map(|_| rng2.range_i64(0, 255) as u8).collect::<Word>()));
+    }
     let n = words.len();
     let last_at = if kind == JobError::Frame {
         if rng.pick(2) == 0 {
