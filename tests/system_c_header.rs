@@ -1,7 +1,9 @@
 //! The generated C header (`<top>_regs.h`) agrees with the Rust tables: for both system presets a C99
 //! program (`cc -std=c99 -Wall -Wextra -pedantic -Werror`) includes it, packs descriptors and
 //! requantization records and prints every constant; the output must equal what Rust computes
-//! (`Descriptor::to_bytes`, `Requant::record`, `regs::offset`, `JobError`, `FIELDS`). A header with a
+//! (`Descriptor::to_bytes`, `Requant::record`, `regs::offset`, `JobError`, `FIELDS`). On the SAC
+//! presets the kneaded stream layout (`SAC_*`) must equal the one `system::kneaded` states, and a stream
+//! word assembled in C from those constants must equal `kneaded::column_streams`' own. A header with a
 //! planted packing fault is caught.
 
 use accelc::config::Config;
@@ -9,7 +11,8 @@ use accelc::system::c_header::{c_header, c_header_file_name, c_prefix};
 use accelc::system::descriptor::{FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_RELU, OP_CONV2D};
 use accelc::system::layout::Requant;
 use accelc::system::regs::{self, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
-use accelc::system::{Descriptor, JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
+use accelc::system::{kneaded, Descriptor, JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
+use ndarray::Array4;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -104,7 +107,48 @@ fn program(sp: &SystemParams) -> String {
     for name in expected_values(sp).iter().map(|(n, _)| n) {
         c += &format!("    printf(\"{name} %lu\\n\", (unsigned long){p}{name});\n");
     }
+    if sp.sac.is_some() {
+        // The stream word of SAC_GROUP, built from the constants.
+        c += &format!(
+            "    {{\n        uint64_t v = 0u;\n        const uint64_t valid = (uint64_t)1u << {p}SAC_SLOT_VALID_BIT;\n        \
+             const uint64_t neg = (uint64_t)1u << {p}SAC_SLOT_NEGATIVE_BIT;\n{}\n        \
+             printf(\"word %llx\\n\", (unsigned long long)v);\n    }}\n",
+            sac_word_c(sp)
+        );
+    }
     c + "    return 0;\n}\n"
+}
+
+/// Weights of the one group of a 1-channel 1x1 job with in_c = 4: w[1] = 5 and w[3] = -2, whose digits
+/// are the same in sign-magnitude and CSD (5 = +4 +1, -2 = -2), one per position: a single word.
+const SAC_GROUP: [i8; 4] = [0, 5, 0, -2];
+/// Its slots: (position, negative, index).
+const SAC_SLOTS: [(u32, bool, u32); 3] = [(0, false, 1), (2, false, 1), (1, true, 3)];
+
+/// C statements that build the group's stream word from the header's constants into `v`.
+fn sac_word_c(sp: &SystemParams) -> String {
+    let p = c_prefix(sp);
+    let mut c: Vec<String> = SAC_SLOTS
+        .iter()
+        .map(|&(pos, negative, index)| {
+            let bits = if negative { "valid | neg" } else { "valid" };
+            format!(
+                "        v |= (uint64_t)({bits} | ((uint64_t){index}u << {p}SAC_SLOT_INDEX_LSB)) << ({pos}u * {p}SAC_SLOT_BITS);"
+            )
+        })
+        .collect();
+    c.push(format!("        v |= (uint64_t)1u << {p}SAC_GROUP_END_BIT;"));
+    c.push(format!("        v |= (uint64_t)1u << {p}SAC_FOLD_END_BIT;"));
+    c.join("\n")
+}
+
+/// The group's stream word as `system::kneaded` makes it.
+fn sac_word_rust(sp: &SystemParams) -> u64 {
+    let w = Array4::from_shape_fn((1, 1, 1, 4), |(_, _, _, i)| SAC_GROUP[i]);
+    let d = Descriptor { in_c: 4, out_c: 1, kh: 1, kw: 1, ..Default::default() };
+    let streams = kneaded::column_streams(sp, &d.shape(sp), &w);
+    assert_eq!(streams[0].len(), 1, "one word");
+    streams[0][0]
 }
 
 /// Every checked `#define` (without the prefix) and its value from the Rust tables.
@@ -141,6 +185,37 @@ fn expected_values(sp: &SystemParams) -> Vec<(String, u64)> {
         ("PARAM_WORDS_PER_TILE", PARAM_WORDS_PER_TILE as u64),
     ];
     v.extend(named.iter().map(|(n, x)| (n.to_string(), *x)));
+    v.push(("SAC".into(), sp.sac.is_some() as u64));
+    if let Some(sac) = &sp.sac {
+        // The stream layout as system::kneaded's module comment states it: slot = valid, negative,
+        // log2(KS) index bits; group_end and fold_end just above the kneaded word; a 2-word directory.
+        let index_bits = sac.knead.ks.trailing_zeros() as u64;
+        let slot_bits = 2 + index_bits;
+        let positions = sac.knead.positions() as u64;
+        let word_bits = positions * slot_bits;
+        let csd = sac.knead.encoding == accelc::knead::Encoding::Csd;
+        let sac_values: [(&str, u64); 18] = [
+            ("SAC_KS", sp.cols as u64),
+            ("SAC_ENCODING", csd as u64),
+            ("SAC_ENCODING_SIGN_MAGNITUDE", 0),
+            ("SAC_ENCODING_CSD", 1),
+            ("SAC_WEIGHT_BITS", 8),
+            ("SAC_WEIGHT_MAX", 127),
+            ("SAC_POSITIONS", positions),
+            ("SAC_INDEX_BITS", index_bits),
+            ("SAC_SLOT_BITS", slot_bits),
+            ("SAC_SLOT_VALID_BIT", 0),
+            ("SAC_SLOT_NEGATIVE_BIT", 1),
+            ("SAC_SLOT_INDEX_LSB", 2),
+            ("SAC_WORD_BITS", word_bits),
+            ("SAC_GROUP_END_BIT", word_bits),
+            ("SAC_FOLD_END_BIT", word_bits + 1),
+            ("SAC_STREAM_WORD_BITS", word_bits + 2),
+            ("SAC_DIRECTORY_WORDS", kneaded::DIRECTORY_WORDS as u64),
+            ("SAC_LENGTH_BITS", 16),
+        ];
+        v.extend(sac_values.iter().map(|(n, x)| (n.to_string(), *x)));
+    }
     v
 }
 
@@ -155,6 +230,9 @@ fn expected_output(sp: &SystemParams) -> String {
     }
     for (name, value) in expected_values(sp) {
         out += &format!("{name} {value}\n");
+    }
+    if sp.sac.is_some() {
+        out += &format!("word {:x}\n", sac_word_rust(sp));
     }
     out
 }
@@ -180,9 +258,20 @@ fn compile_and_run(sp: &SystemParams, dir: &Path, header: &str) -> String {
 
 #[test]
 fn the_header_compiles_as_c99_and_agrees_with_the_rust_tables() {
-    for preset in ["system_os_4x4_i8", "system_os_8x8_i8", "system_ws_8x8_i8"] {
+    let presets = [
+        "system_os_4x4_i8",
+        "system_os_8x8_i8",
+        "system_ws_8x8_i8",
+        "system_sac_4x4_i8",
+        "system_sac_4x8_i8",
+    ];
+    for preset in presets {
         let sp = system(preset);
+        assert_eq!(sp.sac.is_some(), preset.contains("sac"));
         let header = c_header(&sp);
+        // Every error code, BAD_STREAM (SAC streams) included, on every system.
+        assert_eq!(JobError::ALL.len(), 8);
+        assert!(header.contains(&format!("#define {}ERR_BAD_STREAM 8u", c_prefix(&sp))), "{preset}");
         let got = compile_and_run(&sp, &work_dir(preset), &header);
         let want = expected_output(&sp);
         assert_eq!(got, want, "{preset}: C output (left) vs Rust (right)");

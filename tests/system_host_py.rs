@@ -5,6 +5,11 @@
 //! `system::layout::frame`; random output words are unpacked by both sides; the constants
 //! (registers, error codes, descriptor fields, sizes) and `quantize_multiplier` are checked too, and
 //! the Driver runs two jobs with plain functions against a fake device (`run_blocking`).
+//!
+//! SAC systems (the system_sac_4x4_i8 and system_sac_4x8_i8 presets): the same on random jobs with
+//! weights in -127..=127 and on jobs with every shipped layer's real trained weights (quantized per
+//! layer to int8), plus the library's column streams against `system::kneaded::column_streams`, and
+//! a weight of -128 (or beyond int8) is rejected with a ValueError that names its index.
 
 mod common;
 
@@ -12,7 +17,8 @@ use accelc::config::Config;
 use accelc::rng::SplitMix64;
 use accelc::system::descriptor::{self, FIELDS, OP_CONV2D};
 use accelc::system::layout::{self, ConvJob, Requant, Word};
-use accelc::system::{host_py, regs, Descriptor, JobError, SystemParams, DESCRIPTOR_BYTES};
+use accelc::system::{cases, host_py, kneaded, regs, Descriptor, JobError, SystemParams, DESCRIPTOR_BYTES};
+use accelc::workload::{quantize_symmetric, shipped_layers, Op};
 use ndarray::{Array1, Array2, Array3, Array4};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -69,7 +75,11 @@ res = {"jobs": [], "quant": []}
 consts = {k: getattr(lib, k) for k in ("ROWS", "COLS", "WORD_BYTES", "STREAM_BITS", "DESCRIPTOR_BYTES",
           "DESC_WORDS", "PARAM_WORDS_PER_TILE", "ACT_WORDS", "WEIGHT_WORDS", "PARAM_TILES", "PARAM_WORDS",
           "OUT_WORDS", "ID_VALUE", "CTRL_START", "CTRL_DONE", "CTRL_IDLE", "OP_CONV2D", "FLAG_RELU",
-          "FLAG_LOAD_WEIGHTS", "FLAG_LAST", "RECORD_BIAS", "RECORD_MULT", "RECORD_SHIFT", "TOP")}
+          "FLAG_LOAD_WEIGHTS", "FLAG_LAST", "RECORD_BIAS", "RECORD_MULT", "RECORD_SHIFT", "TOP",
+          "SAC", "SAC_KS", "SAC_ENCODING", "SAC_WEIGHT_BITS", "SAC_WEIGHT_MAX", "SAC_POSITIONS", "SAC_INDEX_BITS",
+          "SAC_SLOT_BITS", "SAC_SLOT_VALID_BIT", "SAC_SLOT_NEGATIVE_BIT", "SAC_SLOT_INDEX_LSB", "SAC_WORD_BITS",
+          "SAC_GROUP_END_BIT", "SAC_FOLD_END_BIT", "SAC_STREAM_WORD_BITS", "SAC_DIRECTORY_WORDS",
+          "SAC_LENGTH_BITS")}
 consts["REGISTERS"] = lib.REGISTERS
 consts["REGISTER_NAMES"] = {r: getattr(lib, "REG_" + r) for r in lib.REGISTERS}
 consts["ERROR_NAMES"] = {str(k): v for k, v in lib.ERROR_NAMES.items()}
@@ -98,8 +108,30 @@ for j in spec["jobs"]:
     y = lib.unpack_output(ints if i % 2 else words, job)
     assert y.dtype == np.int8 and y.shape == job.out_shape, (y.dtype, y.shape, job.out_shape)
     np.save(f"y_{i}.npy", y)
-    res["jobs"].append({"index": i, "out_shape": list(job.out_shape), "out_words": job.out_words,
-                        "fields": job.fields, "frame_ints": [str(v) for v in lib.words_to_ints(frame)]})
+    entry = {"index": i, "out_shape": list(job.out_shape), "out_words": job.out_words,
+             "fields": job.fields, "frame_ints": [str(v) for v in lib.words_to_ints(frame)]}
+    if lib.SAC and j["load_weights"]:
+        w = np.ascontiguousarray(load("b").T)[:, None, None, :] if j["gemm"] else load("w")
+        streams = lib.sac_column_streams(w)
+        entry["streams"] = streams
+        # The library's own reading of its streams: un-kneading every group gives the weights back.
+        out_c, kh, kw, in_c = w.shape
+        nt, cb = -(-out_c // lib.COLS), -(-in_c // lib.COLS)
+        p = np.zeros((nt * lib.COLS, kh, kw, cb * lib.COLS), np.int64)
+        p[:out_c, :, :, :in_c] = w
+        for c, stream in enumerate(streams):
+            want = [list(g) for t in range(nt) for g in p[t * lib.COLS + c].reshape(-1, lib.COLS)]
+            got, words, folds = [], [], 0
+            for v in stream:
+                words.append(v)
+                group_end, fold_end = lib.sac_stream_flags(v)
+                assert group_end or not fold_end, (c, v)
+                if group_end:
+                    got.append(lib.sac_unknead_group(words))
+                    words = []
+                    folds += fold_end
+            assert got == want and folds == nt and not words, (i, c)
+    res["jobs"].append(entry)
 for s in spec["scales"]:
     try:
         res["quant"].append(list(lib.quantize_multiplier(s)))
@@ -236,7 +268,8 @@ fn random_case(sp: &SystemParams, rng: &mut SplitMix64, index: usize) -> Case {
         pad_left: pad.1 as u8,
     };
     let x = Array3::from_shape_vec((in_h, in_w, in_c), i8s(rng, in_h * in_w * in_c)).unwrap();
-    let w = Array4::from_shape_vec((out_c, kh, kw, in_c), i8s(rng, out_c * kh * kw * in_c)).unwrap();
+    // Any int8 on a MAC system (the same draws as i8s), -127..=127 on a SAC system.
+    let w = cases::random_weights(sp, rng, (out_c, kh, kw, in_c));
     let requant: Vec<Requant> = (0..out_c)
         .map(|_| Requant {
             bias: rng.next_u64() as i32,
@@ -244,21 +277,90 @@ fn random_case(sp: &SystemParams, rng: &mut SplitMix64, index: usize) -> Case {
             shift: rng.range_usize(0, 63) as u8,
         })
         .collect();
+    let out = random_out(sp, rng, &desc);
+    let spec = spec(index, gemm, &desc, explicit);
+    Case { gemm, conv: ConvJob { desc, x, w, requant }, out, spec }
+}
+
+/// Random output words of a job.
+fn random_out(sp: &SystemParams, rng: &mut SplitMix64, desc: &Descriptor) -> Vec<Word> {
     let out_words = desc.shape(sp).out_words;
-    let out = (0..out_words).map(|_| (0..c).map(|_| rng.next_u64() as u8).collect()).collect();
-    let spec = json!({
+    (0..out_words).map(|_| (0..sp.cols).map(|_| rng.next_u64() as u8).collect()).collect()
+}
+
+/// How pack.py calls the library for a job (`explicit`: pass out_hw).
+fn spec(index: usize, gemm: bool, desc: &Descriptor, explicit: bool) -> Value {
+    json!({
         "index": index,
         "gemm": gemm,
-        "stride": [stride.0, stride.1],
-        "dilation": [dil.0, dil.1],
-        "pad": [pad.0, pad.1],
-        "out_hw": if explicit { json!([out_h, out_w]) } else { Value::Null },
+        "stride": [desc.stride_h, desc.stride_w],
+        "dilation": [desc.dil_h, desc.dil_w],
+        "pad": [desc.pad_top, desc.pad_left],
+        "out_hw": if explicit { json!([desc.out_h, desc.out_w]) } else { Value::Null },
         "out_zp": desc.out_zp,
         "relu": desc.relu(),
-        "load_weights": load_weights,
+        "load_weights": desc.load_weights(),
         "last": desc.last(),
-    });
-    Case { gemm, conv: ConvJob { desc, x, w, requant }, out, spec }
+    })
+}
+
+/// Jobs with the real trained weights of every shipped layer, quantized per layer to int8 (-127..=127):
+/// a convolution (groups = 1) on a small random input with the layer's stride and padding, a dense
+/// layer as a GEMM of a few rows.
+fn real_cases(sp: &SystemParams, rng: &mut SplitMix64, first_index: usize) -> Vec<Case> {
+    let layers = shipped_layers().expect("the shipped weights under data/ load");
+    let mut real = Vec::new();
+    for layer in layers.iter().filter(|l| l.groups == 1 && matches!(l.op, Op::Conv | Op::Dense)) {
+        let (q, _) = quantize_symmetric(&layer.weights, 8);
+        let [oc, ic, kh, kw] = layer.shape;
+        let w = Array4::from_shape_fn((oc, kh, kw, ic), |(o, y, x, i)| q[(o, i, y, x)] as i8);
+        let gemm = layer.op == Op::Dense;
+        let (side_h, side_w) = if gemm {
+            (1, rng.range_usize(1, 3 * sp.rows))
+        } else {
+            (rng.range_usize(kh, kh + 4), rng.range_usize(kw, kw + 4))
+        };
+        let (stride, pad) = if gemm {
+            ((1, 1), (0, 0))
+        } else {
+            ((layer.stride[0], layer.stride[1]), (layer.pads[0], layer.pads[1]))
+        };
+        let (out_h, out_w) = (
+            conv_out(side_h, pad.0, kh, 1, stride.0).unwrap(),
+            conv_out(side_w, pad.1, kw, 1, stride.1).unwrap(),
+        );
+        let desc = Descriptor {
+            opcode: OP_CONV2D,
+            flags: descriptor::FLAG_LOAD_WEIGHTS | descriptor::FLAG_RELU,
+            out_zp: 0,
+            in_h: side_h as u16,
+            in_w: side_w as u16,
+            in_c: ic as u16,
+            out_c: oc as u16,
+            out_h: out_h as u16,
+            out_w: out_w as u16,
+            kh: kh as u8,
+            kw: kw as u8,
+            stride_h: stride.0 as u8,
+            stride_w: stride.1 as u8,
+            dil_h: 1,
+            dil_w: 1,
+            pad_top: pad.0 as u8,
+            pad_left: pad.1 as u8,
+        };
+        let x = cases::random_tensor3(rng, (side_h, side_w, ic));
+        let requant = cases::random_requant(rng, oc, desc.shape(sp).k(sp.cols));
+        let index = first_index + real.len();
+        let spec = spec(index, gemm, &desc, false);
+        real.push(Case {
+            gemm,
+            out: random_out(sp, rng, &desc),
+            conv: ConvJob { desc, x, w, requant },
+            spec,
+        });
+    }
+    assert!(real.iter().any(|c| c.gemm) && real.iter().any(|c| !c.gemm), "shipped convs and dense layers");
+    real
 }
 
 /// Writes a case's tensors: x/w (or a/b for a GEMM) and the per-channel records.
@@ -391,6 +493,33 @@ fn check_constants(sp: &SystemParams, got: &Value, problems: &mut Vec<String>) {
     expect.push(("ERROR_CONSTS", Value::Object(codes)));
     let fields: Vec<Value> = FIELDS.iter().map(|f| json!([f.name, f.offset, f.bytes, f.signed])).collect();
     expect.push(("DESCRIPTOR_FIELDS", Value::Array(fields)));
+    // The SAC weight format as system::kneaded's module comment states it (None on a MAC system).
+    let sac = sp.sac.as_ref();
+    let index_bits = sac.map(|s| s.knead.ks.trailing_zeros());
+    let slot_bits = index_bits.map(|b| 2 + b);
+    let word_bits = sac.map(|s| s.positions as u32 * slot_bits.unwrap());
+    expect.extend([
+        ("SAC", json!(sac.is_some())),
+        ("SAC_KS", json!(sac.map(|s| s.knead.ks))),
+        ("SAC_ENCODING", json!(sac.map(|s| s.knead.encoding.name()))),
+        ("SAC_WEIGHT_BITS", json!(sac.map(|s| s.knead.bits))),
+        ("SAC_WEIGHT_MAX", json!(sac.map(|s| (1i64 << (s.knead.bits - 1)) - 1))),
+        ("SAC_POSITIONS", json!(sac.map(|s| s.knead.positions()))),
+        ("SAC_INDEX_BITS", json!(index_bits)),
+        ("SAC_SLOT_BITS", json!(slot_bits)),
+        ("SAC_SLOT_VALID_BIT", json!(sac.map(|_| 0))),
+        ("SAC_SLOT_NEGATIVE_BIT", json!(sac.map(|_| 1))),
+        ("SAC_SLOT_INDEX_LSB", json!(sac.map(|_| 2))),
+        ("SAC_WORD_BITS", json!(word_bits)),
+        ("SAC_GROUP_END_BIT", json!(word_bits)),
+        ("SAC_FOLD_END_BIT", json!(word_bits.map(|b| b + 1))),
+        ("SAC_STREAM_WORD_BITS", json!(word_bits.map(|b| b + 2))),
+        ("SAC_DIRECTORY_WORDS", json!(sac.map(|_| kneaded::DIRECTORY_WORDS))),
+        ("SAC_LENGTH_BITS", json!(sac.map(|_| 16))),
+    ]);
+    if let Some(sac) = sac {
+        assert_eq!((sac.slot_bits, sac.word_bits), (slot_bits.unwrap(), word_bits.unwrap()));
+    }
     for (name, want) in expect {
         if got[name] != want {
             problems.push(format!("{}: {name} = {}, expected {want}", sp.top, got[name]));
@@ -405,16 +534,27 @@ fn tmp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn cross_check(toml: &str, seed: u64, cases: usize) {
+/// A preset under configs/ as a system.
+fn preset(name: &str) -> SystemParams {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(format!("{name}.toml"));
+    SystemParams::of(&Config::load(&path).unwrap()).expect("the preset has a [system] table")
+}
+
+/// `cases` random jobs, then (`real`) the shipped layers' jobs, packed by the library and by Rust.
+fn cross_check(sp: &SystemParams, seed: u64, cases: usize, real: bool) {
     let python = common::python::venv_python(&["numpy"]);
-    let (_, sp) = system(toml);
+    let sp = sp.clone();
     let dir = tmp_dir(&sp.top);
     let module = host_py::file_name(&sp).trim_end_matches(".py").to_string();
     std::fs::write(dir.join(host_py::file_name(&sp)), host_py::host_library(&sp).unwrap()).unwrap();
     std::fs::write(dir.join("pack.py"), PACK_PY).unwrap();
 
     let mut rng = SplitMix64::new(seed);
-    let cases: Vec<Case> = (0..cases).map(|i| random_case(&sp, &mut rng, i)).collect();
+    let mut cases: Vec<Case> = (0..cases).map(|i| random_case(&sp, &mut rng, i)).collect();
+    if real {
+        let first = cases.len();
+        cases.extend(real_cases(&sp, &mut rng, first));
+    }
     for (i, case) in cases.iter().enumerate() {
         write_tensors(&dir, i, case);
         let bytes: Vec<u8> = case.out.concat();
@@ -446,10 +586,26 @@ fn cross_check(toml: &str, seed: u64, cases: usize) {
             ));
         }
         let s = job.desc.shape(&sp);
-        if expect.len() != job.desc.frame_words(&sp, &s) {
-            problems.push(format!("{what}: layout::frame and frame_words disagree"));
-        }
         let r = &results["jobs"][i];
+        if sp.sac.is_none() {
+            if expect.len() != job.desc.frame_words(&sp, &s) {
+                problems.push(format!("{what}: layout::frame and frame_words disagree"));
+            }
+        } else if job.desc.load_weights() {
+            // The library's column streams are Rust's, and the frame is descriptor, records,
+            // directory, streams, activations.
+            let streams = kneaded::column_streams(&sp, &s, &job.w);
+            if r["streams"] != json!(streams) {
+                problems.push(format!("{what}: sac_column_streams differs from kneaded::column_streams"));
+            }
+            let stream_words: usize = streams.iter().map(Vec::len).sum();
+            let words = sp.desc_words + s.param_words + kneaded::DIRECTORY_WORDS + stream_words + s.act_words;
+            if expect.len() != words {
+                problems.push(format!("{what}: layout::frame has {} words, expected {words}", expect.len()));
+            }
+        } else if expect.len() != sp.desc_words + s.act_words {
+            problems.push(format!("{what}: a frame without weights has {} words", expect.len()));
+        }
         // words_to_ints: lane c = byte c = tdata bits 8c+7:8c.
         let ints: Vec<String> = expect
             .iter()
@@ -492,12 +648,87 @@ fn cross_check(toml: &str, seed: u64, cases: usize) {
 
 #[test]
 fn host_library_packs_and_unpacks_like_the_layout_4x4() {
-    cross_check(SYSTEM_4X4, 44, 60);
+    cross_check(&system(SYSTEM_4X4).1, 44, 60, false);
 }
 
 #[test]
 fn host_library_packs_and_unpacks_like_the_layout_8x8() {
-    cross_check(SYSTEM_8X8, 88, 60);
+    cross_check(&system(SYSTEM_8X8).1, 88, 60, false);
+}
+
+#[test]
+fn host_library_kneads_like_the_layout_sac_4x4_sign_magnitude() {
+    let sp = preset("system_sac_4x4_i8");
+    assert!(sp.sac.is_some());
+    cross_check(&sp, 144, 40, true);
+}
+
+#[test]
+fn host_library_kneads_like_the_layout_sac_4x8_csd() {
+    let sp = preset("system_sac_4x8_i8");
+    assert!(sp.sac.is_some());
+    cross_check(&sp, 148, 40, true);
+}
+
+/// Tries weights the hardware cannot take: on a SAC system -128 (and anything beyond int8) raises a
+/// ValueError naming the tensor and index, before anything is packed; weights that are not sent are
+/// not checked. A MAC system takes -128, and has no kneading.
+const REJECT_PY: &str = r#"
+import importlib, sys
+import numpy as np
+
+sys.path.insert(0, ".")
+lib = importlib.import_module(sys.argv[1])
+
+
+def raises(f, *parts):
+    try:
+        f()
+    except ValueError as e:
+        msg = str(e)
+        assert all(p in msg for p in parts), (msg, parts)
+        return msg
+    raise AssertionError(f"no ValueError (expected one naming {parts})")
+
+
+x = np.zeros((3, 3, 5), np.int8)
+w = np.ones((6, 2, 2, 5), np.int8)
+w[4, 1, 0, 3] = -128
+if lib.SAC:
+    print(raises(lambda: lib.conv_job(x, w, 0, 1, 0), "w[4, 1, 0, 3]", "-128"))
+    print(raises(lambda: lib.sac_column_streams(w), "w[4, 1, 0, 3]", "-128"))
+    print(raises(lambda: lib.weight_words(w), "w[4, 1, 0, 3]", "-128"))
+    wide = np.ones((6, 2, 2, 5), np.int16)
+    wide[0, 0, 1, 2] = 128
+    print(raises(lambda: lib.conv_job(x, wide, 0, 1, 0), "w[0, 0, 1, 2]", "128"))
+    b = np.ones((5, 7), np.int8)
+    b[2, 6] = -128
+    print(raises(lambda: lib.gemm_job(np.zeros((2, 5), np.int8), b, 0, 1, 0), "b[2, 6]", "-128"))
+    print(raises(lambda: lib.sac_knead_group([1, -128]), "index 1", "-128"))
+    lib.gemm_job(np.zeros((2, 5), np.int8), b, None, None, None, load_weights=False)
+    lib.conv_job(x, w, None, None, None, load_weights=False)  # weights not sent: not checked
+    w[4, 1, 0, 3] = -127
+    lib.conv_job(x, w, 0, 1, 0)
+else:
+    assert lib.SAC_KS is None
+    lib.conv_job(x, w, 0, 1, 0)
+    raises(lambda: lib.sac_column_streams(w), "MAC system")
+print("ok")
+"#;
+
+#[test]
+fn host_library_rejects_weights_a_sac_system_cannot_take() {
+    let python = common::python::venv_python(&["numpy"]);
+    for sp in [preset("system_sac_4x4_i8"), preset("system_sac_4x8_i8"), system(SYSTEM_4X4).1] {
+        let dir = tmp_dir(&format!("reject-{}", sp.top));
+        let module = host_py::file_name(&sp).trim_end_matches(".py").to_string();
+        std::fs::write(dir.join(host_py::file_name(&sp)), host_py::host_library(&sp).unwrap()).unwrap();
+        std::fs::write(dir.join("reject.py"), REJECT_PY).unwrap();
+        let out =
+            common::python::run(&python, &dir, Path::new("reject.py"), &[&module], Duration::from_secs(60));
+        assert!(out.trim_end().ends_with("ok"), "{}: {out}", sp.top);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// Same config, same text; the module parses as Python (checked by the runs above) and names the top.

@@ -2,11 +2,14 @@
 //! fields, sizes) and a descriptor packer, generated from the tables in this module's siblings so
 //! that driver software cannot drift from the hardware. Plain C99 (`<stdint.h>` only); every name
 //! starts with the upper-cased top name (`SYSTEM_OS_8X8_I8_SYSTEM_`), functions and types with the
-//! top name itself.
+//! top name itself. A SAC system's header adds the layout of its kneaded weight streams
+//! (`<PREFIX>SAC_*`, from [`super::kneaded`]); `<PREFIX>SAC` is 1 there and 0 on a MAC system.
 
 use super::descriptor::{FieldDef, FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_RELU, OP_CONV2D};
+use super::kneaded::{SacSystem, DIRECTORY_WORDS};
 use super::regs::{Access, ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
 use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
+use crate::knead::{Encoding, Slot};
 
 /// File name of the header: `<top>_regs.h`.
 pub fn c_header_file_name(sp: &SystemParams) -> String {
@@ -49,6 +52,87 @@ fn access(a: Access) -> &'static str {
     }
 }
 
+/// The comment above a SAC system's `SAC_*` constants: the frame and stream layout of `super::kneaded`.
+const SAC_COMMENT: [&str; 7] = [
+    "/* SAC weights. With LOAD_WEIGHTS, after the records: SAC_DIRECTORY_WORDS directory words, then",
+    " * column 0's L_0 stream words, column 1's, ..., column C-1's (one stream word per frame word,",
+    " * little-endian). Column c's stream: per output-channel tile nt, per reduction group",
+    " * g = (ky*kw + kx)*CB + cb, the KS weights w[nt*C + c][ky][kx][cb*C + i] (0 past out_c or in_c)",
+    " * kneaded: per digit position p the group's digits in increasing index i; word j takes the j-th",
+    " * digit of every position (an empty, all-zero slot where there is none); an all-zero group is",
+    " * one empty word. group_end is set on a group's last word, fold_end also on the tile's last. */",
+];
+
+/// Values of the encoding constants `<PREFIX>SAC_ENCODING_*`.
+pub const ENCODINGS: [(Encoding, u32); 2] = [(Encoding::SignMagnitude, 0), (Encoding::Csd, 1)];
+
+/// The `SAC_*` constants of a SAC system (name without the prefix, value, meaning), every bit position
+/// read off the Rust packing (`SlotLayout::pack_slot`, `SacSystem::flags`).
+pub fn sac_constants(sac: &SacSystem) -> Vec<(String, u64, String)> {
+    let layout = sac.knead.layout();
+    let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
+    let valid = pack(Slot { valid: true, negative: false, index: 0 });
+    let negative = pack(Slot { valid: true, negative: true, index: 0 }) ^ valid;
+    let index = pack(Slot { valid: true, negative: false, index: 1 }) ^ valid;
+    let flag_bit = |which: fn((bool, bool)) -> bool| {
+        (0..64).find(|&b| which(sac.flags(1u64 << b))).expect("the flag has a bit") as u64
+    };
+    let encoding = ENCODINGS.iter().find(|(e, _)| *e == sac.knead.encoding).expect("a known encoding").1;
+    let v: [(&str, u64, String); 18] = [
+        ("SAC_KS", sac.knead.ks as u64, "kneading stride: weights per group (= C)".into()),
+        ("SAC_ENCODING", encoding as u64, format!("digit encoding: {}", sac.knead.encoding.name())),
+        ("SAC_WEIGHT_BITS", sac.knead.bits as u64, "weight width (sign included)".into()),
+        (
+            "SAC_WEIGHT_MAX",
+            sac.knead.qmax() as u64,
+            "weights lie in -SAC_WEIGHT_MAX..SAC_WEIGHT_MAX (-128 is not representable)".into(),
+        ),
+        ("SAC_POSITIONS", sac.positions as u64, "slots (digit positions) of a kneaded word".into()),
+        ("SAC_INDEX_BITS", layout.index_bits as u64, "bits of a slot's activation index".into()),
+        ("SAC_SLOT_BITS", sac.slot_bits as u64, "bits of a slot; slot p at bits p * SAC_SLOT_BITS".into()),
+        ("SAC_SLOT_VALID_BIT", valid.trailing_zeros() as u64, "slot bit: the slot holds a digit".into()),
+        ("SAC_SLOT_NEGATIVE_BIT", negative.trailing_zeros() as u64, "slot bit: the digit is -1".into()),
+        (
+            "SAC_SLOT_INDEX_LSB",
+            index.trailing_zeros() as u64,
+            "slot bits: the activation index (SAC_INDEX_BITS bits) from here".into(),
+        ),
+        ("SAC_WORD_BITS", sac.word_bits as u64, "bits of a kneaded word (SAC_POSITIONS slots)".into()),
+        ("SAC_GROUP_END_BIT", flag_bit(|f| f.0), "stream word bit: the group's last word".into()),
+        (
+            "SAC_FOLD_END_BIT",
+            flag_bit(|f| f.1),
+            "stream word bit: the last word of the tile's last group".into(),
+        ),
+        (
+            "SAC_STREAM_WORD_BITS",
+            sac.stream_word_bits() as u64,
+            "bits of a stream word (kneaded word and flags; the bits above are 0)".into(),
+        ),
+        (
+            "SAC_DIRECTORY_WORDS",
+            DIRECTORY_WORDS as u64,
+            "directory words: lane c of word j = byte j of L_c, column c's stream length".into(),
+        ),
+        (
+            "SAC_LENGTH_BITS",
+            8 * DIRECTORY_WORDS as u64,
+            "bits of a column's stream length L_c in the directory".into(),
+        ),
+        (
+            "SAC_ENCODING_SIGN_MAGNITUDE",
+            ENCODINGS[0].1 as u64,
+            "SAC_ENCODING value: the 1-bits of |w|, each with the sign of w".into(),
+        ),
+        (
+            "SAC_ENCODING_CSD",
+            ENCODINGS[1].1 as u64,
+            "SAC_ENCODING value: canonical signed digits (the non-adjacent form of w)".into(),
+        ),
+    ];
+    v.into_iter().map(|(n, x, m)| (n.to_string(), x, m)).collect()
+}
+
 /// The header text (deterministic: the same parameters give the same bytes).
 pub fn c_header(sp: &SystemParams) -> String {
     let p = c_prefix(sp);
@@ -67,8 +151,14 @@ pub fn c_header(sp: &SystemParams) -> String {
         " * {top}: registers, descriptor and sizes of the system top (interface version {}).",
         ID_VALUE & 0xFFFF
     ));
+    let pes = match &sp.sac {
+        None => "int8 MACs".to_string(),
+        Some(sac) => {
+            format!("int8 SAC PEs (kneaded weights, KS = {}, {})", sac.knead.ks, sac.knead.encoding.name())
+        }
+    };
     line(format!(
-        " * Array {} x {} (R x C) of int8 MACs with int32 accumulators; a stream word is C = {} bytes",
+        " * Array {} x {} (R x C) of {pes} with int32 accumulators; a stream word is C = {} bytes",
         sp.rows, sp.cols, sp.cols
     ));
     line(format!(
@@ -140,13 +230,38 @@ pub fn c_header(sp: &SystemParams) -> String {
         ("DESC_WORDS", sp.desc_words, "stream words of a descriptor"),
         ("ACC_BITS", sp.acc_bits as usize, "accumulator width"),
         ("ACT_WORDS", sp.act_words, "words per activation bank"),
-        ("WEIGHT_WORDS", sp.weight_words, "words per weight bank"),
+        (
+            "WEIGHT_WORDS",
+            sp.weight_words,
+            if sp.sac.is_some() {
+                "stream words per weight bank of each column"
+            } else {
+                "words per weight bank"
+            },
+        ),
         ("PARAM_TILES", sp.param_tiles, "output-channel tiles per parameter bank"),
         ("OUT_WORDS", sp.out_words, "words of the output FIFO"),
         ("PARAM_WORDS_PER_TILE", PARAM_WORDS_PER_TILE, "parameter words per output-channel tile"),
     ];
     for (name, value, meaning) in constants {
         line(format!("#define {p}{name} {value}u /* {meaning} */"));
+    }
+    line(String::new());
+
+    match &sp.sac {
+        None => {
+            line("/* A MAC array: weights are plain int8 words (no kneaded streams). */".into());
+            line(format!("#define {p}SAC 0u"));
+        }
+        Some(sac) => {
+            for text in SAC_COMMENT {
+                line(text.into());
+            }
+            line(format!("#define {p}SAC 1u"));
+            for (name, value, meaning) in sac_constants(sac) {
+                line(format!("#define {p}{name} {value}u /* {} */", comment(&meaning)));
+            }
+        }
     }
     line(String::new());
 
@@ -243,5 +358,40 @@ mod tests {
         assert_eq!(unique.len(), defines.len());
         assert_eq!(c_header(&sp), h, "deterministic");
         assert_eq!(c_header_file_name(&sp), "s_system_regs.h");
+        assert!(h.contains("#define S_SYSTEM_SAC 0u\n") && !h.contains("S_SYSTEM_SAC_KS"));
+    }
+
+    #[test]
+    fn a_sac_system_has_its_stream_layout() {
+        let text = "name = \"s\"\n[array]\nrows = 4\ncols = 8\ndataflow = \"output_stationary\"\n\
+                    [pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\nkneading_stride = 8\n\
+                    encoding = \"csd\"\n[system]\nstream_bits = 64\nact_words = 64\nweight_words = 64\n\
+                    param_tiles = 2\nout_words = 8\n";
+        let sp = SystemParams::of(&Config::parse("t.toml", text).unwrap()).unwrap();
+        let h = c_header(&sp);
+        // KS = 8: 3 index bits, 5-bit slots; int8 CSD: 8 positions, a 40-bit word, flags at 40 and 41.
+        for (name, value) in [
+            ("SAC", 1),
+            ("SAC_KS", 8),
+            ("SAC_ENCODING", 1),
+            ("SAC_ENCODING_CSD", 1),
+            ("SAC_ENCODING_SIGN_MAGNITUDE", 0),
+            ("SAC_WEIGHT_MAX", 127),
+            ("SAC_POSITIONS", 8),
+            ("SAC_INDEX_BITS", 3),
+            ("SAC_SLOT_BITS", 5),
+            ("SAC_SLOT_VALID_BIT", 0),
+            ("SAC_SLOT_NEGATIVE_BIT", 1),
+            ("SAC_SLOT_INDEX_LSB", 2),
+            ("SAC_WORD_BITS", 40),
+            ("SAC_GROUP_END_BIT", 40),
+            ("SAC_FOLD_END_BIT", 41),
+            ("SAC_STREAM_WORD_BITS", 42),
+            ("SAC_DIRECTORY_WORDS", 2),
+            ("SAC_LENGTH_BITS", 16),
+        ] {
+            assert!(h.contains(&format!("#define S_SYSTEM_{name} {value}u")), "{name}");
+        }
+        assert!(h.contains("#define S_SYSTEM_ERR_BAD_STREAM 8u\n"));
     }
 }

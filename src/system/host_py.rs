@@ -2,12 +2,17 @@
 //! module's siblings (registers, descriptor fields, error codes, record layout), frame packing and
 //! output unpacking (numpy), and a `Driver` that runs jobs through register and stream functions
 //! (a board's MMIO and DMA, or cocotbext-axi in the cocotb test). Rendered from
-//! `templates/system_host.py.tera`; every number in it is computed here.
+//! `templates/system_host.py.tera`; every number in it is computed here. On a SAC system the library
+//! also kneads the weights into the per-column streams of [`super::kneaded`] (in Python, with the
+//! layout constants read off the Rust packing here).
 
 use super::descriptor::{self, JobError, FIELDS};
+use super::kneaded::{SacSystem, DIRECTORY_WORDS};
 use super::layout::Requant;
 use super::regs::{self, Access, REGISTERS};
 use super::{SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
+use crate::config::Dataflow;
+use crate::knead::Slot;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -30,6 +35,10 @@ const TEMPLATE: &str = "system_host.py.tera";
 struct HostView {
     version: &'static str,
     top: String,
+    /// The array's dataflow for the docstring: `output-stationary`, `weight-stationary`.
+    dataflow: &'static str,
+    /// The array's PE kind for the docstring: `MAC`, `SAC (...)`.
+    pe: String,
     rows: usize,
     cols: usize,
     word_bytes: usize,
@@ -56,6 +65,78 @@ struct HostView {
     flag_last: String,
     fields: Vec<FieldView>,
     record: RecordView,
+    /// SAC systems: the kneaded weight format.
+    sac: Option<SacView>,
+}
+
+/// A SAC system's weight format: every bit position read off the Rust packing
+/// (`SlotLayout::pack_slot`, `SacSystem::flags`), so the Python cannot drift from it.
+#[derive(Serialize)]
+struct SacView {
+    ks: usize,
+    /// The encoding's name (`sign_magnitude`, `csd`) as a Python string literal.
+    encoding_py: String,
+    weight_bits: u32,
+    /// The largest |w|: 2^(weight_bits-1) - 1.
+    weight_max: i64,
+    positions: usize,
+    index_bits: u32,
+    slot_bits: u32,
+    word_bits: u32,
+    /// word_bits - 1.
+    word_msb: u32,
+    /// Bits of a packed slot: valid, negative, the index's least significant bit.
+    slot_valid_bit: u32,
+    slot_negative_bit: u32,
+    slot_index_lsb: u32,
+    group_end_bit: u32,
+    fold_end_bit: u32,
+    /// Bits of a stream word of a column: the kneaded word and its two flags.
+    stream_word_bits: u32,
+    directory_words: usize,
+    /// Bits of a column length in the directory: one byte per directory word.
+    length_bits: usize,
+}
+
+impl SacView {
+    fn of(sac: &SacSystem) -> SacView {
+        let layout = sac.knead.layout();
+        let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
+        let valid = pack(Slot { valid: true, negative: false, index: 0 });
+        let negative = pack(Slot { valid: true, negative: true, index: 0 }) ^ valid;
+        let index = pack(Slot { valid: true, negative: false, index: 1 }) ^ valid;
+        // The flag bits: the one bit of a stream word that sets each flag.
+        let flag_bit = |which: fn((bool, bool)) -> bool| {
+            (0..64).find(|&b| which(sac.flags(1u64 << b))).expect("the flag has a bit") as u32
+        };
+        SacView {
+            ks: sac.knead.ks,
+            encoding_py: py_str(sac.knead.encoding.name()),
+            weight_bits: sac.knead.bits,
+            weight_max: sac.knead.qmax(),
+            positions: sac.positions,
+            index_bits: layout.index_bits,
+            slot_bits: sac.slot_bits,
+            word_bits: sac.word_bits,
+            word_msb: sac.word_bits - 1,
+            slot_valid_bit: valid.trailing_zeros(),
+            slot_negative_bit: negative.trailing_zeros(),
+            slot_index_lsb: index.trailing_zeros(),
+            group_end_bit: flag_bit(|f| f.0),
+            fold_end_bit: flag_bit(|f| f.1),
+            stream_word_bits: sac.stream_word_bits(),
+            directory_words: DIRECTORY_WORDS,
+            length_bits: 8 * DIRECTORY_WORDS,
+        }
+    }
+}
+
+/// The array's PE kind (and the kneading of a SAC array).
+fn pe_description(sp: &SystemParams) -> String {
+    match &sp.sac {
+        None => "MAC".into(),
+        Some(sac) => format!("SAC (KS = {}, {})", sac.knead.ks, sac.knead.encoding.name()),
+    }
 }
 
 #[derive(Serialize)]
@@ -154,6 +235,11 @@ impl HostView {
         HostView {
             version: env!("CARGO_PKG_VERSION"),
             top: sp.top.clone(),
+            dataflow: match sp.dataflow {
+                Dataflow::OutputStationary => "output-stationary",
+                Dataflow::WeightStationary => "weight-stationary",
+            },
+            pe: pe_description(sp),
             rows: sp.rows,
             cols: sp.cols,
             word_bytes: sp.word_bytes(),
@@ -206,6 +292,7 @@ impl HostView {
                 })
                 .collect(),
             record: RecordView::of(),
+            sac: sp.sac.as_ref().map(SacView::of),
         }
     }
 }

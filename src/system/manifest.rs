@@ -1,12 +1,16 @@
 //! The system section of manifest.json: what a driver (or a script) needs to use `<name>_system`
 //! without reading its Verilog: ports, registers, descriptor, flags, error codes, stream word
 //! layouts, the requantization arithmetic and what runs and errors do. Every table is read from this
-//! module's siblings; the prose follows the interface spec of issue 9.
+//! module's siblings; the prose follows the interface spec of issue 9. A SAC system's weights are
+//! kneaded per-column streams ([`super::kneaded`]): its `layouts.weights` describes them, with every
+//! number of the format in `layouts.weights.sac`.
 
 use super::descriptor::{FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_RELU, OP_CONV2D};
+use super::kneaded::{SacSystem, DIRECTORY_WORDS};
 use super::regs::{ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
 use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
 use crate::config::Dataflow;
+use crate::knead::Slot;
 use serde_json::{json, Value};
 
 /// Ports of `<top>` in declaration order (the table in `ports.rs`).
@@ -19,6 +23,76 @@ fn ports(sp: &SystemParams) -> Vec<Value> {
 
 fn bit(name: &str, mask: u32, meaning: &str) -> Value {
     json!({"name": name, "bit": mask.trailing_zeros(), "mask": mask, "meaning": meaning})
+}
+
+/// The weight layout of a MAC system: int8 words, C output channels per word.
+fn mac_weights() -> Value {
+    json!({
+        "tensor": "OHWI int8 w[co][ky][kx][ci]",
+        "words": "NT x K",
+        "word": "nt * K + k, k = ((ky * kw + kx) * CB + cb) * C + i",
+        "lane": "lane c = w[nt*C + c][ky][kx][cb*C + i] (0 past out_c or in_c)",
+    })
+}
+
+/// The weight layout of a SAC system: a directory and one kneaded stream per array column; every bit
+/// position read off the Rust packing (`SlotLayout::pack_slot`, `SacSystem::flags`).
+fn sac_weights(sac: &SacSystem) -> Value {
+    let layout = sac.knead.layout();
+    let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
+    let valid = pack(Slot { valid: true, negative: false, index: 0 }).trailing_zeros();
+    let negative = (pack(Slot { valid: true, negative: true, index: 0 }) ^ (1 << valid)).trailing_zeros();
+    let index = (pack(Slot { valid: true, negative: false, index: 1 }) ^ (1 << valid)).trailing_zeros();
+    let flag_bit = |which: fn((bool, bool)) -> bool| {
+        (0..64u32).find(|&b| which(sac.flags(1u64 << b))).expect("the flag has a bit")
+    };
+    let (group_end, fold_end) = (flag_bit(|f| f.0), flag_bit(|f| f.1));
+    let index_bits = match layout.index_bits {
+        0 => "none (KS = 1)".to_string(),
+        n => format!("{}:{index}", index + n - 1),
+    };
+    json!({
+        "format": "kneaded per-column streams (SAC)",
+        "tensor": format!("OHWI int8 w[co][ky][kx][ci], each in -{0}..{0} (a sign and a {1}-bit magnitude: -{2} is not representable)", sac.knead.qmax(), sac.knead.bits - 1, sac.knead.qmax() + 1),
+        "words": format!("{DIRECTORY_WORDS} + L_0 + ... + L_(C-1)"),
+        "order": format!("the directory ({DIRECTORY_WORDS} words), then column 0's L_0 stream words, column 1's, ..., column C-1's; one stream word per frame word, little-endian (bytes above the stream word are 0)"),
+        "directory": {
+            "words": DIRECTORY_WORDS,
+            "lane": format!("lane c of directory word j = bits 8j+7:8j of L_c, the number of stream words of column c ({} bits; 1..=weight_words)", 8 * DIRECTORY_WORDS),
+        },
+        "stream": "column c: for each output-channel tile nt, for each reduction group g = (ky * kw + kx) * CB + cb, the kneaded words of the KS = C weights w[nt*C + c][ky][kx][cb*C + i], i = 0..C-1 (0 past out_c or in_c); an all-zero group is one empty word",
+        "kneading": format!("{} digits of each weight; per digit position p, the group's digits at p in increasing index i; word j takes the j-th digit of every position (an empty slot, all zeros, where a position has fewer); a group has as many words as its most populated position", sac.knead.encoding.name()),
+        "encoding": match sac.knead.encoding {
+            crate::knead::Encoding::SignMagnitude => "sign_magnitude: the 1-bits of |w|, each with the sign of w",
+            crate::knead::Encoding::Csd => "csd: the non-adjacent form of w (while n != 0: if n is odd, digit d = 2 - (n mod 4) at the current position and n -= d; n /= 2)",
+        },
+        "stream_word": [
+            {"name": "kneaded word", "bits": format!("{}:0", sac.word_bits - 1), "meaning": format!("{} slots of {} bits, slot p at bits p * {} (the digit of weight 2^p)", sac.positions, sac.slot_bits, sac.slot_bits)},
+            {"name": "group_end", "bit": group_end, "meaning": "the group's last word"},
+            {"name": "fold_end", "bit": fold_end, "meaning": "the last word of the tile's last group (a group_end word)"},
+        ],
+        "slot": [
+            {"name": "valid", "bit": valid, "meaning": "the slot holds a digit (an empty slot is all zeros)"},
+            {"name": "negative", "bit": negative, "meaning": "the digit is -1 (else +1)"},
+            {"name": "index", "bits": index_bits, "meaning": "which weight (activation) i of the group the digit belongs to"},
+        ],
+        "sac": {
+            "ks": sac.knead.ks,
+            "encoding": sac.knead.encoding.name(),
+            "weight_bits": sac.knead.bits,
+            "weight_max": sac.knead.qmax(),
+            "positions": sac.positions,
+            "index_bits": layout.index_bits,
+            "slot_bits": sac.slot_bits,
+            "word_bits": sac.word_bits,
+            "group_end_bit": group_end,
+            "fold_end_bit": fold_end,
+            "stream_word_bits": sac.stream_word_bits(),
+            "directory_words": DIRECTORY_WORDS,
+            "length_bits": 8 * DIRECTORY_WORDS,
+            "act_groups": sac.act_groups,
+        },
+    })
 }
 
 /// The system section of manifest.json for the top `sp.top`.
@@ -35,6 +109,19 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
         .iter()
         .map(|e| json!({"code": e.code(), "name": e.name(), "meaning": e.meaning()}))
         .collect();
+    let sac = sp.sac.as_ref();
+    let (error_order, error_semantics, input_words) = match sac {
+        None => (
+            "the loader checks codes 1-6 on each descriptor in this order, then the frame's tlast (7); the first failure is the job's error",
+            "the loader checks each descriptor (codes 1-6 in order) and the frame's tlast (7)",
+            "desc_words + (LOAD_WEIGHTS ? param_words + weight_words : 0) + act_words".to_string(),
+        ),
+        Some(_) => (
+            "the loader checks codes 1-6 on each descriptor in this order (4, WEIGHT_OVERFLOW, not on the descriptor: on the directory), then, with LOAD_WEIGHTS, the directory (4: a column length over weight_words, else 8: a column length of 0) and every column stream word's group_end/fold_end flags (8), and the frame's tlast (7) on every beat; the first failure is the job's error",
+            "the loader checks each descriptor (codes 1-6 in order), the directory (4, 8), each column stream word's flags (8) and the frame's tlast (7)",
+            format!("desc_words + (LOAD_WEIGHTS ? param_words + {DIRECTORY_WORDS} + L_0 + ... + L_(C-1) : 0) + act_words"),
+        ),
+    };
     json!({
         "top": sp.top,
         "parameters": sp,
@@ -82,7 +169,7 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
         ],
         "errors": {
             "none": 0,
-            "order": "the loader checks codes 1-6 on each descriptor in this order, then the frame's tlast (7); the first failure is the job's error",
+            "order": error_order,
             "codes": errors,
         },
         "streams": {
@@ -93,7 +180,7 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
                 "frames, one per job: the descriptor ({} words), then if flags.LOAD_WEIGHTS the requantization records ({PARAM_WORDS_PER_TILE} words per output-channel tile) and the weights, then the activations; tlast on the frame's last word and nowhere else",
                 sp.desc_words
             ),
-            "input_words": "desc_words + (LOAD_WEIGHTS ? param_words + weight_words : 0) + act_words",
+            "input_words": input_words,
             "output": "per job, ceil(out_c/C) x out_h x out_w words (tile-major, then pixel), tlast on each job's last word; the output layout is the activation layout of the next layer (no host arithmetic)",
         },
         "layouts": {
@@ -105,12 +192,7 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
                 "lane": "lane c = x[iy][ix][cb*C + c] (0 past in_c)",
                 "order": "blocks of C channels, each a whole plane (the output layout)",
             },
-            "weights": {
-                "tensor": "OHWI int8 w[co][ky][kx][ci]",
-                "words": "NT x K",
-                "word": "nt * K + k, k = ((ky * kw + kx) * CB + cb) * C + i",
-                "lane": "lane c = w[nt*C + c][ky][kx][cb*C + i] (0 past out_c or in_c)",
-            },
+            "weights": sac.map_or_else(mac_weights, sac_weights),
             "params": {
                 "tensor": "one 64-bit little-endian requantization record per output channel",
                 "words": format!("NT x {PARAM_WORDS_PER_TILE}"),
@@ -144,7 +226,7 @@ pub fn system_manifest(sp: &SystemParams) -> Value {
             "run_start": "a run starts at the edge a write of CTRL with bit 0 = 1 is accepted while idle (ERROR, ERROR_JOB, JOBS_DONE, CYCLES and DONE are cleared at that edge); s_axis_tready can be 1 from the next edge on",
             "jobs": "jobs run in order; the loader fills one bank while the engine computes the previous job from the other",
             "run_end": "a frame with flags.LAST ends the run: the loader takes no beat after it; the run ends (CTRL.DONE = 1, CTRL.IDLE = 1, ISR.0 set if IER.0) when every accepted job's last output beat has left",
-            "errors": "the loader checks each descriptor (codes 1-6 in order) and the frame's tlast (7); on an error it records ERROR (first error only) and ERROR_JOB, discards beats up to and including the frame's tlast (if that beat has not come yet), takes no more frames, and the run ends when the jobs accepted before have left",
+            "errors": format!("{error_semantics}; on an error it records ERROR (first error only) and ERROR_JOB, discards beats up to and including the frame's tlast (if that beat has not come yet), takes no more frames, and the run ends when the jobs accepted before have left"),
             "irq": "level interrupt output: GIE.0 & ISR.0",
         },
     })
@@ -191,6 +273,65 @@ mod tests {
         assert_eq!(flags, [FLAG_RELU as u64, FLAG_LOAD_WEIGHTS as u64, FLAG_LAST as u64]);
         assert_eq!(m["id_value"], ID_VALUE);
         assert_eq!(m["descriptor"]["words"], 4);
+    }
+
+    fn sac_params(ks: usize, encoding: &str, stream_bits: u32) -> SystemParams {
+        let text = format!(
+            "name = \"k\"\n[array]\nrows = 4\ncols = {ks}\ndataflow = \"output_stationary\"\n\
+             [pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\nkneading_stride = {ks}\n\
+             encoding = \"{encoding}\"\n[system]\nstream_bits = {stream_bits}\nact_words = 1024\n\
+             weight_words = 2048\nparam_tiles = 16\nout_words = 256\n"
+        );
+        SystemParams::of(&Config::parse("t.toml", &text).unwrap()).unwrap()
+    }
+
+    /// A SAC system's weights section gives the kneaded stream format and its numbers (KS = 4,
+    /// sign-magnitude int8: 7 slots of 2 + 2 bits, a 28-bit word, flags at 28 and 29; KS = 8 CSD: 8
+    /// slots of 5 bits, 40 bits, flags at 40 and 41); a MAC system's is the plain word layout.
+    #[test]
+    fn a_sac_system_describes_its_kneaded_weight_streams() {
+        for (ks, encoding, stream_bits, positions, slot_bits, word_bits) in
+            [(4, "sign_magnitude", 32, 7, 4, 28), (8, "csd", 64, 8, 5, 40)]
+        {
+            let sp = sac_params(ks, encoding, stream_bits);
+            let m = system_manifest(&sp);
+            let w = &m["layouts"]["weights"];
+            let n = &w["sac"];
+            assert_eq!(n["ks"], ks);
+            assert_eq!(n["encoding"], encoding);
+            assert_eq!((n["weight_bits"].as_u64(), n["weight_max"].as_u64()), (Some(8), Some(127)));
+            assert_eq!(n["positions"], positions);
+            assert_eq!(n["index_bits"], ks.trailing_zeros());
+            assert_eq!(
+                (n["slot_bits"].as_u64(), n["word_bits"].as_u64()),
+                (Some(slot_bits), Some(word_bits))
+            );
+            assert_eq!(
+                (n["group_end_bit"].as_u64(), n["fold_end_bit"].as_u64()),
+                (Some(word_bits), Some(word_bits + 1))
+            );
+            assert_eq!(n["stream_word_bits"], word_bits + 2);
+            assert_eq!((n["directory_words"].as_u64(), n["length_bits"].as_u64()), (Some(2), Some(16)));
+            assert_eq!(w["directory"]["words"], 2);
+            let field = |list: &str, name: &str| {
+                w[list].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap().clone()
+            };
+            assert_eq!(field("stream_word", "kneaded word")["bits"], format!("{}:0", word_bits - 1));
+            assert_eq!(field("stream_word", "group_end")["bit"], word_bits);
+            assert_eq!(field("stream_word", "fold_end")["bit"], word_bits + 1);
+            assert_eq!(field("slot", "valid")["bit"], 0);
+            assert_eq!(field("slot", "negative")["bit"], 1);
+            assert_eq!(field("slot", "index")["bits"], format!("{}:2", 1 + ks.trailing_zeros()));
+            assert!(w["tensor"].as_str().unwrap().contains("-128 is not representable"));
+            assert!(w["encoding"].as_str().unwrap().starts_with(encoding));
+            assert!(m["errors"]["order"].as_str().unwrap().contains("directory"));
+            assert!(m["streams"]["input_words"].as_str().unwrap().contains("L_0"));
+            assert_eq!(m["errors"]["codes"].as_array().unwrap().len(), JobError::ALL.len());
+            assert!(m["errors"]["codes"].as_array().unwrap().iter().any(|c| c["name"] == "BAD_STREAM"));
+        }
+        let mac = system_manifest(&params());
+        assert_eq!(mac["layouts"]["weights"]["words"], "NT x K");
+        assert!(mac["layouts"]["weights"].get("sac").is_none());
     }
 
     #[test]
