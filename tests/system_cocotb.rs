@@ -7,7 +7,8 @@
 //! (ERROR = 1, the run ends, nothing hangs); CYCLES, JOBS_DONE, the interrupt and the beat counts too.
 //! The weight-stationary system (system_ws_4x4_i8: same ports, host library and layouts, another
 //! engine) runs four of the tests: padded 3x3, jobs back to back, reused weights, real layers chained.
-//! Needs `.venv` (`bash scripts/setup.sh`) and iverilog.
+//! The SAC system (system_sac_4x4_i8: the same ports and host library, which kneads the weights into
+//! per-column streams) runs all of them. Needs `.venv` (`bash scripts/setup.sh`) and iverilog.
 
 mod common;
 
@@ -27,6 +28,11 @@ const TIME_LIMIT: Duration = Duration::from_secs(900);
 #[test]
 fn system_top_passes_the_cocotb_test() {
     run_cocotb("system_os_4x4_i8", None, TESTS);
+}
+
+#[test]
+fn sac_system_top_passes_the_cocotb_test() {
+    run_cocotb("system_sac_4x4_i8", None, TESTS);
 }
 
 #[test]

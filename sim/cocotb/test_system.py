@@ -131,6 +131,11 @@ class Stimulus:
     def i8(self, *shape):
         return self.rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
 
+    def weights(self, *shape):
+        """Random int8 weights the system takes: a SAC system's kneaded weights are -127..127."""
+        lo = -127 if H.SAC else -128
+        return self.rng.integers(lo, 128, size=shape, dtype=np.int64).astype(np.int8)
+
     def requant(self, out_c, k):
         """Per-channel records: most channels scaled so outputs spread over int8 (|acc| ~ sqrt(k) * 74^2),
         every third channel raw random (shift 0..63: saturating and vanishing ones)."""
@@ -148,11 +153,11 @@ class Stimulus:
 
     def conv(self, in_hwc, out_c, k_hw, **kw):
         x = self.i8(*in_hwc)
-        w = self.i8(out_c, k_hw[0], k_hw[1], in_hwc[2])
+        w = self.weights(out_c, k_hw[0], k_hw[1], in_hwc[2])
         return Layer(x, w, *self.requant(out_c, k_hw[0] * k_hw[1] * in_hwc[2]), **kw)
 
     def gemm(self, m, k, n, **kw):
-        return Layer(self.i8(m, k), self.i8(k, n), *self.requant(n, k), gemm=True, **kw)
+        return Layer(self.i8(m, k), self.weights(k, n), *self.requant(n, k), gemm=True, **kw)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -284,7 +284,9 @@ fn sac_system_rules(ck: &mut Checker, c: &Config, s: &SystemConfig) {
         ks == cols,
         "pe.kneading_stride",
         ks,
-        &format!("must equal array.cols ({cols}) with a [system] table (a kneading group is one activation word)"),
+        &format!(
+            "must equal array.cols ({cols}) with a [system] table (a kneading group is one activation word)"
+        ),
     );
     if ks.is_power_of_two() && (2..=64).contains(&ks) && (2..=32).contains(&c.pe.weight_bits) {
         let positions = crate::knead::digit_positions(c.pe.weight_bits, encoding.knead()) as u32;

@@ -87,7 +87,14 @@ pub struct SacArray {
 impl SacArray {
     /// An array of `rows x cols` SAC units (kneading groups of `ks`, words of `positions` slots,
     /// `ring` activation groups buffered per row) after reset.
-    pub fn new(rows: usize, cols: usize, ks: usize, positions: usize, ring: usize, acc_bits: u32) -> SacArray {
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        ks: usize,
+        positions: usize,
+        ring: usize,
+        acc_bits: u32,
+    ) -> SacArray {
         SacArray {
             rows,
             cols,
@@ -114,9 +121,8 @@ impl SacArray {
                 w[c].is_some_and(|w| self.pending[self.col_slot[c]][c] && !(w.fold_end && self.hold_full[c]))
             })
             .collect();
-        let finishing = |c: usize| {
-            takes[c] && w[c].is_some_and(|w| w.group_end) && self.col_slot[c] == self.load_slot
-        };
+        let finishing =
+            |c: usize| takes[c] && w[c].is_some_and(|w| w.group_end) && self.col_slot[c] == self.load_slot;
         let a_take = a.is_some()
             && self.pending[self.load_slot].iter().enumerate().all(|(c, &pending)| !pending || finishing(c));
         let start = !self.reading && self.hold_full.iter().all(|&h| h);

@@ -660,8 +660,11 @@ pub fn files(
         c_m1_32: lit(32, c - 1),
         r_m1_40: lit(40, r - 1),
         unused_bits: {
-            let dropped =
-                dropped_bits(&[("cb_sum", 32, w.log_c, 16), ("nt_sum", 32, w.log_c, 16), ("mt_sum", 40, w.log_r, 32)]);
+            let dropped = dropped_bits(&[
+                ("cb_sum", 32, w.log_c, 16),
+                ("nt_sum", 32, w.log_c, 16),
+                ("mt_sum", 40, w.log_r, 32),
+            ]);
             // a SAC system checks stream lengths against the directory, not the descriptor's weight words
             if sp.sac.is_some() {
                 let len_high = if w.lab < 16 { format!(", col_len[15:{}]", w.lab) } else { String::new() };
@@ -705,7 +708,11 @@ pub fn files(
         lens_m1: 16 * sp.cols - 1,
         weight_words_16: lit(16, (sp.weight_words as u64).min(65535)),
         lab_two: lit(w.lab, 2),
-        col_len_lab: if w.lab <= 16 { format!("col_len[{}:0]", w.lab - 1) } else { zext("col_len", 16, w.lab) },
+        col_len_lab: if w.lab <= 16 {
+            format!("col_len[{}:0]", w.lab - 1)
+        } else {
+            zext("col_len", 16, w.lab)
+        },
         group_end_bit: ge_bit,
         fold_end_bit: fe_bit,
     };
@@ -801,10 +808,17 @@ pub fn files(
                     abits: w.wgt_ab,
                     width: kwb.to_string(),
                     wdata: format!("l_wdata[{}:0]", kwb - 1),
-                    write: format!("l_wgt_we && {bank_sel}l_w_bank && (l_wgt_col == {})", lit(colb, col as u64)),
+                    write: format!(
+                        "l_wgt_we && {bank_sel}l_w_bank && (l_wgt_col == {})",
+                        lit(colb, col as u64)
+                    ),
                     read: format!("e_wgt_re[{col}] && {bank_sel}e_w_bank"),
                     waddr: "l_wgt_addr".into(),
-                    raddr: format!("e_wgt_addr[{}:{}]", w.wgt_ab * (col as u32 + 1) - 1, w.wgt_ab * col as u32),
+                    raddr: format!(
+                        "e_wgt_addr[{}:{}]",
+                        w.wgt_ab * (col as u32 + 1) - 1,
+                        w.wgt_ab * col as u32
+                    ),
                     q: format!("wgt_q{b}[{}:{}]", kwb * (col as u32 + 1) - 1, kwb * col as u32),
                 });
             }
@@ -837,7 +851,11 @@ pub fn files(
         banks,
         sac: sp.sac.is_some(),
         colb_m1: colb - 1,
-        weights_what: if sp.sac.is_some() { "kneaded weight streams (one scratchpad per column)" } else { "weights" },
+        weights_what: if sp.sac.is_some() {
+            "kneaded weight streams (one scratchpad per column)"
+        } else {
+            "weights"
+        },
         e_wgt_re_m1: if sp.sac.is_some() { sp.cols - 1 } else { 0 },
         e_wgt_addr_m1: if sp.sac.is_some() { w.wgt_ab * c as u32 - 1 } else { w.wgt_ab - 1 },
         wgt_q_m1: sac_kwb.map_or(wb - 1, |kwb| kwb * c as u32 - 1),

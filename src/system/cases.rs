@@ -84,7 +84,11 @@ pub fn random_tensor4(rng: &mut SplitMix64, dim: (usize, usize, usize, usize)) -
 
 /// Random weights the system takes: any int8 on a MAC system, -127..=127 on a SAC system (a kneaded
 /// weight is sign and 7-bit magnitude).
-pub fn random_weights(sp: &SystemParams, rng: &mut SplitMix64, dim: (usize, usize, usize, usize)) -> Array4<i8> {
+pub fn random_weights(
+    sp: &SystemParams,
+    rng: &mut SplitMix64,
+    dim: (usize, usize, usize, usize),
+) -> Array4<i8> {
     let lo = if sp.sac.is_some() { -127 } else { -128 };
     Array4::from_shape_simple_fn(dim, || rng.range_i64(lo, 127) as i8)
 }

@@ -80,6 +80,10 @@ impl SacSystem {
 }
 
 /// Every column's stream words for the weights `w` (OHWI) of a job of shape `s`.
+///
+/// # Panics
+/// On a weight of -128: a kneaded weight is a sign and a 7-bit magnitude (the host library raises a
+/// ValueError naming the entry; `cases::random_weights` draws -127..=127 on SAC systems).
 pub fn column_streams(sp: &SystemParams, s: &JobShape, w: &Array4<i8>) -> Vec<Vec<u64>> {
     let sac = sp.sac.as_ref().expect("a SAC system");
     let c_n = sp.cols;
@@ -100,7 +104,11 @@ pub fn column_streams(sp: &SystemParams, s: &JobShape, w: &Array4<i8>) -> Vec<Ve
                 for g in 0..groups {
                     let (ky, kx, cb) = (g / s.cb / kw, g / s.cb % kw, g % s.cb);
                     let weights: Vec<i64> = (0..c_n).map(|i| weight(co, ky, kx, cb * c_n + i)).collect();
-                    let mut words = knead_group(&weights, &sac.knead).expect("int8 weights fit").words;
+                    let mut words = knead_group(&weights, &sac.knead)
+                        .unwrap_or_else(|e| {
+                            panic!("SAC weights are -127..=127: output channel {co}, group (ky {ky}, kx {kx}, cb {cb}): {e}")
+                        })
+                        .words;
                     if words.is_empty() {
                         words.push(KneadedWord { slots: vec![Slot::EMPTY; sac.positions] });
                     }
@@ -124,6 +132,10 @@ fn word_of(sp: &SystemParams, v: u64) -> Word {
 pub fn weight_frame(sp: &SystemParams, s: &JobShape, w: &Array4<i8>) -> Vec<Word> {
     let streams = column_streams(sp, s, w);
     let lens: Vec<usize> = streams.iter().map(Vec::len).collect();
+    assert!(
+        lens.iter().all(|&l| l <= 0xffff),
+        "column streams of {lens:?} words: the directory holds 16-bit lengths (send fewer output-channel tiles per job)"
+    );
     let mut words: Vec<Word> =
         (0..DIRECTORY_WORDS).map(|j| lens.iter().map(|&l| (l >> (8 * j)) as u8).collect()).collect();
     for stream in &streams {
@@ -159,7 +171,7 @@ mod tests {
         let sac = sp.sac.unwrap();
         let (out_c, kh, kw, in_c) = (6, 3, 2, 5);
         let w = Array4::from_shape_fn((out_c, kh, kw, in_c), |(o, y, x, i)| {
-            ((o * 37 + y * 11 + x * 5 + i * 3) % 255) as i64 as u8 as i8
+            (((o * 37 + y * 11 + x * 5 + i * 3) % 255) as i64 - 127) as i8
         });
         let d = crate::system::Descriptor {
             in_c: in_c as u16,

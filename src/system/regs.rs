@@ -48,7 +48,7 @@ pub const REGISTERS: &[Register] = &[
     reg("ID", 0x24, Access::ReadOnly, "0xACC00001: accelc system top, interface version 1"),
     reg("ARRAY", 0x28, Access::ReadOnly, "bits 15:0 array rows R, bits 31:16 array columns C (8-bit lanes per stream word)"),
     reg("ACT_WORDS", 0x2C, Access::ReadOnly, "words per activation bank"),
-    reg("WEIGHT_WORDS", 0x30, Access::ReadOnly, "words per weight bank"),
+    reg("WEIGHT_WORDS", 0x30, Access::ReadOnly, "words per weight bank (SAC systems: stream words per column bank)"),
     reg("PARAM_TILES", 0x34, Access::ReadOnly, "output-channel tiles per parameter bank"),
     reg("OUT_WORDS", 0x38, Access::ReadOnly, "words of the output FIFO"),
 ];

@@ -411,7 +411,9 @@ fn malformed(sp: &SystemParams, rng: &mut SplitMix64, jobs: &[ConvJob]) -> (Vec<
         // the real payload: random words would carry a random directory (WEIGHT_OVERFLOW first)
         words = layout::frame(sp, &job);
     } else {
-        words.extend((0..payload).map(|_| (0..sp.cols).map(|_| rng2.range_i64(0, 255) as u8).collect::<Word>()));
+        words.extend(
+            (0..payload).map(|_| (0..sp.cols).map(|_| rng2.range_i64(0, 255) as u8).collect::<Word>()),
+        );
     }
     let n = words.len();
     let last_at = if kind == JobError::Frame {
@@ -439,7 +441,8 @@ fn corrupt_streams(sp: &SystemParams, rng: &mut SplitMix64, job: &ConvJob, kind:
     let mut words = layout::frame(sp, job);
     let dir = sp.desc_words + s.param_words;
     let c = rng.pick(sp.cols);
-    let lens: Vec<usize> = (0..sp.cols).map(|l| words[dir][l] as usize | (words[dir + 1][l] as usize) << 8).collect();
+    let lens: Vec<usize> =
+        (0..sp.cols).map(|l| words[dir][l] as usize | (words[dir + 1][l] as usize) << 8).collect();
     let set_len = |words: &mut Vec<Word>, len: usize| {
         words[dir][c] = len as u8;
         words[dir + 1][c] = (len >> 8) as u8;

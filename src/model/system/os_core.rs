@@ -74,8 +74,7 @@ impl Core for OsCore {
         // array: the beat issued now
         if issue {
             let s = ctx.job().shape;
-            let a_lanes: Vec<i64> =
-                (0..r_n).map(|r| self.fetcher.head()[r][self.i_c] as i8 as i64).collect();
+            let a_lanes: Vec<i64> = (0..r_n).map(|r| self.fetcher.head()[r][self.i_c] as i8 as i64).collect();
             let b_lanes: Vec<i64> = self.w_q.iter().map(|&b| b as i8 as i64).collect();
             for (r, row) in self.fold_acc.iter_mut().enumerate() {
                 for (c, sum) in row.iter_mut().enumerate() {

@@ -11,8 +11,8 @@
 
 use super::fetcher::Fetcher;
 use super::{ArrayRow, Core, Ctx, Step};
-use crate::system::SacSystem;
 use crate::model::sac_array::{SacArray, WordBeat};
+use crate::system::SacSystem;
 use std::collections::VecDeque;
 
 /// A column's stream reader.
@@ -94,12 +94,8 @@ impl Core for SacCore {
         // what the issuer and the column readers offer
         let group_first = self.i_ws == 0;
         let a_valid = i_live && self.fetcher.head_ready() && (!group_first || ctx.out_free >= self.keep);
-        let group: Vec<Vec<i64>> = self
-            .fetcher
-            .head()
-            .iter()
-            .map(|word| word.iter().map(|&b| b as i8 as i64).collect())
-            .collect();
+        let group: Vec<Vec<i64>> =
+            self.fetcher.head().iter().map(|word| word.iter().map(|&b| b as i8 as i64).collect()).collect();
         let offered: Vec<Option<WordBeat>> = (0..c_n)
             .map(|c| {
                 let col = &self.columns[c];
@@ -111,13 +107,21 @@ impl Core for SacCore {
                 })
             })
             .collect();
-        let e = self.array.edge(a_valid.then_some(group.as_slice()), &offered.iter().map(Option::as_ref).collect::<Vec<_>>());
+        let e = self.array.edge(
+            a_valid.then_some(group.as_slice()),
+            &offered.iter().map(Option::as_ref).collect::<Vec<_>>(),
+        );
         let fetch = self.fetcher.decide(ctx, e.a_taken);
 
         // rows leaving the array
         if let Some((r, vals)) = e.row {
             let tag = self.tags.front().expect("a fold in the array");
-            rows_out.push_back(ArrayRow { edge: edge + 1, vals, keep: r < tag.keep, last: tag.last && r + 1 == tag.keep });
+            rows_out.push_back(ArrayRow {
+                edge: edge + 1,
+                vals,
+                keep: r < tag.keep,
+                last: tag.last && r + 1 == tag.keep,
+            });
             self.rows_pending -= 1;
             if r + 1 == r_n {
                 self.tags.pop_front();

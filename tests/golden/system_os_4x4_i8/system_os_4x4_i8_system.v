@@ -78,11 +78,13 @@ module system_os_4x4_i8_system (
     wire [10:0] l_wgt_addr;
     wire [6:0] l_par_addr;
     wire [W-1:0] l_wdata;
-    wire e_act_re, e_act_bank, e_wgt_re, e_par_re, e_w_bank;
+    wire e_act_re, e_act_bank, e_par_re, e_w_bank;
+    wire [0:0] e_wgt_re;
     wire [9:0] e_act_addr;
     wire [10:0] e_wgt_addr;
     wire [6:0] e_par_addr;
-    wire [W-1:0] act_q0, act_q1, wgt_q0, wgt_q1, par_q0, par_q1;
+    wire [W-1:0] act_q0, act_q1, par_q0, par_q1;
+    wire [31:0] wgt_q0, wgt_q1;  // the weight word
 
     system_os_4x4_i8_system_ctrl u_ctrl (
         .clk(aclk),

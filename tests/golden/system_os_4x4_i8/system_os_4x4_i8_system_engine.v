@@ -99,6 +99,7 @@ module system_os_4x4_i8_system_engine (
     wire unused = &{1'b0, p_k_full[22:12], j_plane[10], w_read[11], aq_after[4]};
     wire [22:0] p_k_full = {p_kwords, 2'd0};
 
+
     // ---- fetcher: slot (f_mt, f_ws, f_r); pixel f_p = (f_oy, f_ox) with bases f_biy = oy*sh - pt,
     // f_bix = ox*sw - pl (two's complement); reduction word (ky, kx, cb) as offsets f_kyd = ky*dh,
     // f_kxd = kx*dw. The address offsets (modulo the address range) are kept incrementally, without
@@ -119,6 +120,7 @@ module system_os_4x4_i8_system_engine (
     reg [W-1:0] aq [0:2*R-1];
     reg [3:0] aq_cnt;
     reg aq_wslot, aq_rslot;
+
 
     // ---- weights and issuer; registers kept with the counters they compare: i_live = (i_mt < mt),
     // i_mlast = (i_mt + 1 == mt), i_wsl = (i_ws == kwords - 1), i_rem = pixels - R*i_mt and
@@ -320,7 +322,6 @@ module system_os_4x4_i8_system_engine (
     // if it is that one), on another beat the next byte of its word, otherwise a word written into
     // the slot being read (the slot being read is complete, and not written, while beats issue).
     wire [31:0] arr_a;
-    wire [W-1:0] aq_in = f_inf_zero ? 32'd0 : act_q;
     wire [1:0] i_c_next = i_c + 2'd1;
     genvar gr;
     generate
@@ -354,7 +355,21 @@ module system_os_4x4_i8_system_engine (
         .out_data(arr_out)
     );
 
-    // ================= fetcher =================
+    // ================= weights, parameters =================
+    wire [11:0] w_k_next = (w_k == j_k - 12'd1) ? 12'd0 : w_k + 12'd1;
+    wire prime = (es == E_PLOAD) && (pj == 3'd7);
+    wire w_step = w_fill || issue;
+    assign wgt_re = prime || w_step;
+    assign w_bank = j_wbank;
+    wire [11:0] w_read = w_base + (prime ? 12'd0 : w_k_next);
+    assign wgt_addr = w_read[10:0];
+    assign par_re = (es == E_PLOAD);
+    assign par_addr = {nt[3:0], pj};
+
+
+    wire [W-1:0] aq_in = f_inf_zero ? 32'd0 : act_q;
+
+    // ---- fetcher: im2col addresses, the queue's room, the read
     wire [25:0] iy = f_biy + {10'd0, f_kyd};
     wire [25:0] ix = f_bix + {10'd0, f_kxd};
     wire in_image = !iy[25] && !ix[25] && (iy[24:0] < {9'd0, j_in_h}) && (ix[24:0] < {9'd0, j_in_w});
@@ -379,56 +394,13 @@ module system_os_4x4_i8_system_engine (
     wire [25:0] n_biy = f_ox_last ? f_biy + {18'd0, j_sh} : f_biy;
     wire [25:0] n_bix = f_ox_last ? 26'd0 - {18'd0, j_pl} : f_bix + {18'd0, j_sw};
 
-    // ================= weights, parameters =================
-    wire [11:0] w_k_next = (w_k == j_k - 12'd1) ? 12'd0 : w_k + 12'd1;
-    wire prime = (es == E_PLOAD) && (pj == 3'd7);
-    wire w_step = w_fill || issue;
-    assign wgt_re = prime || w_step;
-    assign w_bank = j_wbank;
-    wire [11:0] w_read = w_base + (prime ? 12'd0 : w_k_next);
-    assign wgt_addr = w_read[10:0];
-    assign par_re = (es == E_PLOAD);
-    assign par_addr = {nt[3:0], pj};
-
-    assign drained = (rows_inflight == 5'd0) && !s1_valid && !s2_valid;
-    assign empty = (es == E_IDLE) && drained && out_idle;
-
-    // ================= rows to the output stage =================
-    assign row_keep = ({1'b0, o_r} < tag_keep[tag_rd]);
-    assign row_last = tag_last[tag_rd] && ({1'b0, o_r} + 3'd1 == tag_keep[tag_rd]);
-    assign out_reserve = issue_last ? {6'd0, keep} : 9'd0;
-
-    // ================= registers =================
     always @(posedge clk) begin
         if (rst) begin
-            es <= E_IDLE;
-            w_fill <= 1'b0;
             f_inflight <= 1'b0;
             aq_cnt <= 4'd0;
             aq_wslot <= 1'b0;
             aq_rslot <= 1'b0;
-            tag_wr <= 2'd0;
-            tag_rd <= 2'd0;
-            o_r <= 2'd0;
-            rows_inflight <= 5'd0;
         end else begin
-            // rows leaving the array: which fold they belong to
-            if (arr_out_valid) begin
-                if (o_r == 2'd3) begin
-                    o_r <= 2'd0;
-                    tag_rd <= tag_rd + 2'd1;
-                end else begin
-                    o_r <= o_r + 2'd1;
-                end
-            end
-            if (issue_last) begin
-                tag_keep[tag_wr] <= keep;
-                tag_last[tag_wr] <= (nt + 9'd1 == j_nt) && i_mlast;
-                tag_wr <= tag_wr + 2'd1;
-            end
-            rows_inflight <= rows_inflight + (issue_last ? 5'd4 : 5'd0) - {4'd0, arr_out_valid};
-            w_fill <= prime;
-            // activation queue
             aq_cnt <= aq_after[3:0];
             if (f_inflight && f_inf_r == 2'd3) begin
                 aq_wslot <= !aq_wslot;
@@ -437,75 +409,16 @@ module system_os_4x4_i8_system_engine (
                 aq_rslot <= !aq_rslot;
             end
             f_inflight <= fetch;
-            // sequencer
-            case (es)
-                E_IDLE: begin
-                    if (pend_valid) begin
-                        es <= E_PWAIT;
-                    end
-                end
-                E_PWAIT: begin
-                    if (drained) begin
-                        es <= E_PLOAD;
-                    end
-                end
-                E_PLOAD: begin
-                    if (pj == 3'd7) begin
-                        es <= E_COMPUTE;
-                    end
-                end
-                default: begin
-                    if (issue_last && i_mlast) begin
-                        es <= (nt + 9'd1 == j_nt) ? E_IDLE : E_PWAIT;
-                    end
-                end
-            endcase
         end
     end
 
-    // datapath registers without reset
     always @(posedge clk) begin
         if (f_inflight) begin
             aq[{aq_wslot, f_inf_r}] <= aq_in;
         end
         f_inf_r <= f_r;
         f_inf_zero <= !slot_live;
-        if (pend_take) begin
-            j_in_h <= p_in_h;
-            j_in_w <= p_in_w;
-            j_out_w <= p_out_w;
-            j_kw <= p_kw;
-            j_sh <= p_sh;
-            j_sw <= p_sw;
-            j_dh <= p_dh;
-            j_dw <= p_dw;
-            j_pt <= p_pt;
-            j_pl <= p_pl;
-            j_zp <= p_zp;
-            j_relu <= p_relu;
-            j_cb <= p_cb;
-            j_nt <= p_nt;
-            j_kwm1 <= p_kwords - 21'd1;
-            j_k <= p_k_full[11:0];
-            j_pixels <= p_pixels;
-            j_mt <= p_mt;
-            j_plane <= p_plane;
-            j_ptw <= p_ptw;
-            j_shw <= p_shw;
-            j_dhw <= p_dhw;
-            j_abank <= p_abank;
-            j_wbank <= p_wbank;
-            nt <= 9'd0;
-            w_base <= 12'd0;
-        end
-        if (es == E_PWAIT && drained) begin
-            pj <= 3'd0;
-        end
-        if (es == E_PLOAD) begin
-            pj <= pj + 3'd1;
-        end
         if (prime) begin
-            w_k <= 12'd0;
             f_mt <= 32'd0;
             f_ws <= 21'd0;
             f_r <= 2'd0;
@@ -531,41 +444,6 @@ module system_os_4x4_i8_system_engine (
             s_ox <= 16'd0;
             s_biy <= 26'd0 - {18'd0, j_pt};
             s_bix <= 26'd0 - {18'd0, j_pl};
-            i_mt <= 32'd0;
-            i_rem <= j_pixels;
-            keep <= p0_keep;
-            i_live <= (32'd0 < j_mt);
-            i_mlast <= (j_mt == 32'd1);
-            i_ws <= 21'd0;
-            i_wsl <= (j_kwm1 == 21'd0);
-            i_c <= 2'd0;
-        end
-        if (w_step) begin
-            w_k <= w_k_next;
-            w_cur <= wgt_q;
-        end
-        if (issue) begin
-            if (c_last) begin
-                i_c <= 2'd0;
-                if (i_wsl) begin
-                    i_ws <= 21'd0;
-                    i_wsl <= (j_kwm1 == 21'd0);
-                    i_mt <= i_mt + 32'd1;
-                    i_rem <= n_rem;
-                    keep <= n_keep;
-                    i_live <= !i_mlast;
-                    i_mlast <= (i_mt + 32'd2 == j_mt);
-                    if (i_mlast) begin
-                        nt <= nt + 9'd1;
-                        w_base <= w_base + j_k;
-                    end
-                end else begin
-                    i_ws <= i_ws + 21'd1;
-                    i_wsl <= (i_ws + 21'd1 == j_kwm1);
-                end
-            end else begin
-                i_c <= i_c + 2'd1;
-            end
         end
         if (fetch) begin
             if (!f_r_last) begin
@@ -633,6 +511,143 @@ module system_os_4x4_i8_system_engine (
                     s_bix <= n_bix;
                     s_byo <= n_byo;
                 end
+            end
+        end
+    end
+
+
+    assign drained = (rows_inflight == 5'd0) && !s1_valid && !s2_valid;
+    assign empty = (es == E_IDLE) && drained && out_idle;
+
+    // ================= rows to the output stage =================
+    assign row_keep = ({1'b0, o_r} < tag_keep[tag_rd]);
+    assign row_last = tag_last[tag_rd] && ({1'b0, o_r} + 3'd1 == tag_keep[tag_rd]);
+    assign out_reserve = issue_last ? {6'd0, keep} : 9'd0;
+
+    // ================= registers =================
+    always @(posedge clk) begin
+        if (rst) begin
+            es <= E_IDLE;
+            w_fill <= 1'b0;
+            tag_wr <= 2'd0;
+            tag_rd <= 2'd0;
+            o_r <= 2'd0;
+            rows_inflight <= 5'd0;
+        end else begin
+            // rows leaving the array: which fold they belong to
+            if (arr_out_valid) begin
+                if (o_r == 2'd3) begin
+                    o_r <= 2'd0;
+                    tag_rd <= tag_rd + 2'd1;
+                end else begin
+                    o_r <= o_r + 2'd1;
+                end
+            end
+            if (issue_last) begin
+                tag_keep[tag_wr] <= keep;
+                tag_last[tag_wr] <= (nt + 9'd1 == j_nt) && i_mlast;
+                tag_wr <= tag_wr + 2'd1;
+            end
+            rows_inflight <= rows_inflight + (issue_last ? 5'd4 : 5'd0) - {4'd0, arr_out_valid};
+            w_fill <= prime;
+            // sequencer
+            case (es)
+                E_IDLE: begin
+                    if (pend_valid) begin
+                        es <= E_PWAIT;
+                    end
+                end
+                E_PWAIT: begin
+                    if (drained) begin
+                        es <= E_PLOAD;
+                    end
+                end
+                E_PLOAD: begin
+                    if (pj == 3'd7) begin
+                        es <= E_COMPUTE;
+                    end
+                end
+                default: begin
+                    if (issue_last && i_mlast) begin
+                        es <= (nt + 9'd1 == j_nt) ? E_IDLE : E_PWAIT;
+                    end
+                end
+            endcase
+        end
+    end
+
+    // datapath registers without reset
+    always @(posedge clk) begin
+        if (pend_take) begin
+            j_in_h <= p_in_h;
+            j_in_w <= p_in_w;
+            j_out_w <= p_out_w;
+            j_kw <= p_kw;
+            j_sh <= p_sh;
+            j_sw <= p_sw;
+            j_dh <= p_dh;
+            j_dw <= p_dw;
+            j_pt <= p_pt;
+            j_pl <= p_pl;
+            j_zp <= p_zp;
+            j_relu <= p_relu;
+            j_cb <= p_cb;
+            j_nt <= p_nt;
+            j_kwm1 <= p_kwords - 21'd1;
+            j_k <= p_k_full[11:0];
+            j_pixels <= p_pixels;
+            j_mt <= p_mt;
+            j_plane <= p_plane;
+            j_ptw <= p_ptw;
+            j_shw <= p_shw;
+            j_dhw <= p_dhw;
+            j_abank <= p_abank;
+            j_wbank <= p_wbank;
+            nt <= 9'd0;
+            w_base <= 12'd0;
+        end
+        if (es == E_PWAIT && drained) begin
+            pj <= 3'd0;
+        end
+        if (es == E_PLOAD) begin
+            pj <= pj + 3'd1;
+        end
+        if (prime) begin
+            w_k <= 12'd0;
+            i_mt <= 32'd0;
+            i_rem <= j_pixels;
+            keep <= p0_keep;
+            i_live <= (32'd0 < j_mt);
+            i_mlast <= (j_mt == 32'd1);
+            i_ws <= 21'd0;
+            i_wsl <= (j_kwm1 == 21'd0);
+            i_c <= 2'd0;
+        end
+        if (w_step) begin
+            w_k <= w_k_next;
+            w_cur <= wgt_q;
+        end
+        if (issue) begin
+            if (c_last) begin
+                i_c <= 2'd0;
+                if (i_wsl) begin
+                    i_ws <= 21'd0;
+                    i_wsl <= (j_kwm1 == 21'd0);
+                    i_mt <= i_mt + 32'd1;
+                    i_rem <= n_rem;
+                    keep <= n_keep;
+                    i_live <= !i_mlast;
+                    i_mlast <= (i_mt + 32'd2 == j_mt);
+                    if (i_mlast) begin
+                        nt <= nt + 9'd1;
+                        w_base <= w_base + j_k;
+                    end
+                end else begin
+                    i_ws <= i_ws + 21'd1;
+                    i_wsl <= (i_ws + 21'd1 == j_kwm1);
+                end
+            end else begin
+                i_c <= i_c + 2'd1;
             end
         end
     end

@@ -65,7 +65,7 @@ REG_JOBS_DONE = 0x20  # read-only: jobs of the run whose last output beat has le
 REG_ID = 0x24  # read-only: 0xACC00001: accelc system top, interface version 1
 REG_ARRAY = 0x28  # read-only: bits 15:0 array rows R, bits 31:16 array columns C (8-bit lanes per stream word)
 REG_ACT_WORDS = 0x2C  # read-only: words per activation bank
-REG_WEIGHT_WORDS = 0x30  # read-only: words per weight bank
+REG_WEIGHT_WORDS = 0x30  # read-only: words per weight bank (SAC systems: stream words per column bank)
 REG_PARAM_TILES = 0x34  # read-only: output-channel tiles per parameter bank
 REG_OUT_WORDS = 0x38  # read-only: words of the output FIFO
 REGISTERS = {
@@ -95,10 +95,11 @@ ERROR_NONE = 0
 ERROR_BAD_OPCODE = 1  # opcode is not 1 (CONV2D)
 ERROR_BAD_SHAPE = 2  # in_h, in_w, in_c, out_c, out_h, out_w, kh, kw, a stride or a dilation is 0
 ERROR_ACT_OVERFLOW = 3  # ceil(in_c/C) x in_h x in_w exceeds the activation bank (act_words)
-ERROR_WEIGHT_OVERFLOW = 4  # ceil(out_c/C) x kh x kw x ceil(in_c/C) x C exceeds the weight bank (weight_words)
+ERROR_WEIGHT_OVERFLOW = 4  # ceil(out_c/C) x kh x kw x ceil(in_c/C) x C exceeds the weight bank (weight_words); SAC systems: a column's stream length L_c in the directory exceeds weight_words
 ERROR_PARAM_OVERFLOW = 5  # ceil(out_c/C) exceeds the parameter bank (param_tiles)
 ERROR_NO_WEIGHTS = 6  # LOAD_WEIGHTS is 0 but no weights with the same ceil(out_c/C) and kh x kw x ceil(in_c/C) were loaded in this run
 ERROR_FRAME = 7  # tlast came before the frame's last beat, or not on it
+ERROR_BAD_STREAM = 8  # SAC systems: a column's stream length is 0, or its group_end/fold_end flags are not kh x kw x ceil(in_c/C) groups per tile, ceil(out_c/C) tiles, fold_end on each tile's last word and the column's last word the last tile's
 ERROR_NAMES = {
     0: "NONE",
     1: "BAD_OPCODE",
@@ -108,6 +109,7 @@ ERROR_NAMES = {
     5: "PARAM_OVERFLOW",
     6: "NO_WEIGHTS",
     7: "FRAME",
+    8: "BAD_STREAM",
 }
 
 # Descriptor: opcode, flags and fields (name, byte offset, bytes, signed).
@@ -143,6 +145,13 @@ RECORD_SHIFT = (48, 6)
 RECORD_BYTES = 8
 MULT_MAX = (1 << RECORD_MULT[1]) - 1
 SHIFT_MAX = (1 << RECORD_SHIFT[1]) - 1
+
+# SAC weights: True when the array is a SAC array and LOAD_WEIGHTS frames carry kneaded column streams
+# (the SAC_* constants are None on a MAC system).
+SAC = False
+SAC_KS = SAC_ENCODING = SAC_WEIGHT_BITS = SAC_WEIGHT_MAX = SAC_POSITIONS = SAC_INDEX_BITS = None
+SAC_SLOT_BITS = SAC_SLOT_VALID_BIT = SAC_SLOT_NEGATIVE_BIT = SAC_SLOT_INDEX_LSB = SAC_WORD_BITS = None
+SAC_GROUP_END_BIT = SAC_FOLD_END_BIT = SAC_STREAM_WORD_BITS = SAC_DIRECTORY_WORDS = SAC_LENGTH_BITS = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -333,7 +342,11 @@ def param_words(bias, mult, shift):
 
 
 def weight_words(w):
-    """OHWI int8 weights -> words: per tile nt, per (ky, kx, cb, i), lane c = w[nt*C + c][ky][kx][cb*C + i]."""
+    """OHWI int8 weights -> words: per tile nt, per (ky, kx, cb, i), lane c = w[nt*C + c][ky][kx][cb*C + i].
+
+    On a SAC system: the directory and the kneaded column streams (`sac_weight_words`)."""
+    if SAC:
+        return sac_weight_words(w)
     w = _int8("w", w, 4)
     out_c, kh, kw, in_c = w.shape
     nt, cb = _blocks(out_c), _blocks(in_c)
@@ -341,6 +354,152 @@ def weight_words(w):
     p[:out_c, :, :, :in_c] = w
     p = p.reshape(nt, WORD_BYTES, kh, kw, cb, WORD_BYTES)  # [nt][lane][ky][kx][cb][i]
     return _rows_to_words(p.transpose(0, 2, 3, 4, 5, 1).reshape(-1, WORD_BYTES).view(np.uint8))
+
+
+# ---------------------------------------------------------------------------------------------------
+# SAC weights: kneading and the per-column streams
+
+
+def _require_sac():
+    if not SAC:
+        raise ValueError(f"{TOP} is a MAC system: its weights are not kneaded")
+
+
+def _sac_weights(name, a, ndim):
+    """Weights as an int64 array, each in -SAC_WEIGHT_MAX..SAC_WEIGHT_MAX (a ValueError names the first
+    entry outside)."""
+    _require_sac()
+    a = np.asarray(a)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, has shape {a.shape}")
+    bad = np.argwhere((a < -SAC_WEIGHT_MAX) | (a > SAC_WEIGHT_MAX))
+    if len(bad):
+        at = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"{name}[{', '.join(map(str, at))}] = {a[at]} is outside -{SAC_WEIGHT_MAX}..{SAC_WEIGHT_MAX}: a SAC "
+            f"system's weight is a sign and a {SAC_WEIGHT_BITS - 1}-bit magnitude, so -{SAC_WEIGHT_MAX + 1} is not "
+            f"representable ({len(bad)} such weights; quantize symmetrically)"
+        )
+    return a.astype(np.int64)
+
+
+_SAC_DIGITS = {}
+
+
+def sac_digits(w):
+    """The nonzero digits of the weight w in SAC_ENCODING, lowest position first, as (position, negative);
+    their values (-1)**negative * 2**position sum to w.
+
+    sign_magnitude: the 1-bits of |w|, each with the sign of w. csd: the non-adjacent form of w itself:
+    while n != 0, if n is odd take d = 2 - (n mod 4) (+1 or -1), n = (n - d) / 2; else n = n / 2."""
+    _require_sac()
+    w = int(w)
+    got = _SAC_DIGITS.get(w)
+    if got is not None:
+        return got
+    out = []
+    if SAC_ENCODING == "sign_magnitude":
+        m, p = abs(w), 0
+        while m:
+            if m & 1:
+                out.append((p, w < 0))
+            m, p = m >> 1, p + 1
+    elif SAC_ENCODING == "csd":
+        n, p = w, 0
+        while n:
+            if n & 1:
+                d = 2 - n % 4  # n % 4 is in 0..3 for negative n too
+                out.append((p, d < 0))
+                n -= d
+            n, p = n >> 1, p + 1  # n is even here: an exact division
+    else:
+        raise ValueError(f"unknown encoding {SAC_ENCODING!r}")
+    _SAC_DIGITS[w] = out = tuple(out)
+    return out
+
+
+def sac_knead_group(weights):
+    """Kneads a group of 1..SAC_KS weights -> its kneaded words (ints of SAC_WORD_BITS, no flags).
+
+    Per position p, the group's digits at p in increasing weight index form a column; word j takes the
+    j-th entry of every column (an empty, all-zero slot where a column is shorter). Words: the longest
+    column, none for an all-zero group. A slot of a digit of weight i: valid, negative if the digit is
+    -1, index i."""
+    _require_sac()
+    weights = [int(v) for v in weights]
+    if not 1 <= len(weights) <= SAC_KS:
+        raise ValueError(f"a group holds 1..{SAC_KS} weights, got {len(weights)}")
+    columns = [[] for _ in range(SAC_POSITIONS)]
+    for i, v in enumerate(weights):
+        if abs(v) > SAC_WEIGHT_MAX:
+            raise ValueError(f"group index {i}: weight {v} is outside -{SAC_WEIGHT_MAX}..{SAC_WEIGHT_MAX}")
+        for p, negative in sac_digits(v):
+            slot = (1 << SAC_SLOT_VALID_BIT) | (int(negative) << SAC_SLOT_NEGATIVE_BIT) | (i << SAC_SLOT_INDEX_LSB)
+            columns[p].append(slot << (p * SAC_SLOT_BITS))
+    return [sum(col[j] for col in columns if j < len(col)) for j in range(max(len(col) for col in columns))]
+
+
+def sac_unknead_group(words, n=None):
+    """Kneaded words (ints; flag bits ignored) -> the group's n weights (default SAC_KS): weight i is the
+    sum of +-2**p over the valid slots p naming index i."""
+    _require_sac()
+    n = SAC_KS if n is None else n
+    w = [0] * n
+    for word in words:
+        for p in range(SAC_POSITIONS):
+            slot = (int(word) >> (p * SAC_SLOT_BITS)) & ((1 << SAC_SLOT_BITS) - 1)
+            if slot >> SAC_SLOT_VALID_BIT & 1:
+                i = slot >> SAC_SLOT_INDEX_LSB & ((1 << SAC_INDEX_BITS) - 1)
+                w[i] += -(1 << p) if slot >> SAC_SLOT_NEGATIVE_BIT & 1 else 1 << p
+    return w
+
+
+def sac_stream_flags(v):
+    """(group_end, fold_end) of a stream word."""
+    _require_sac()
+    return bool(int(v) >> SAC_GROUP_END_BIT & 1), bool(int(v) >> SAC_FOLD_END_BIT & 1)
+
+
+def sac_column_streams(w):
+    """OHWI weights (|w| <= SAC_WEIGHT_MAX) -> per array column c, its stream words (ints).
+
+    Column c's stream: per output-channel tile nt, per reduction group g = (ky*kw + kx)*CB + cb, the
+    words of sac_knead_group(w[nt*C + c][ky][kx][cb*C + i] for i in 0..C-1) (0 past out_c or in_c; one
+    empty word for an all-zero group), the last one with group_end set, and also fold_end on the last
+    group of the tile."""
+    w = _sac_weights("w", w, 4)
+    out_c, kh, kw, in_c = w.shape
+    nt, cb = _blocks(out_c), _blocks(in_c)
+    groups = kh * kw * cb
+    p = np.zeros((nt * COLS, kh, kw, cb * COLS), dtype=np.int64)
+    p[:out_c, :, :, :in_c] = w
+    group_end, fold_end = 1 << SAC_GROUP_END_BIT, 1 << SAC_FOLD_END_BIT
+    kneaded = {}  # a group's words, by its weights
+    streams = []
+    for c in range(COLS):
+        stream = []
+        for t in range(nt):
+            for g, group in enumerate(map(tuple, p[t * COLS + c].reshape(groups, COLS).tolist())):
+                words = kneaded.get(group)
+                if words is None:
+                    words = kneaded[group] = sac_knead_group(group) or [0]
+                stream += words[:-1]
+                stream.append(words[-1] | group_end | (fold_end if g + 1 == groups else 0))
+        streams.append(stream)
+    return streams
+
+
+def sac_weight_words(w):
+    """OHWI weights -> the weight part of a SAC frame: the directory (SAC_DIRECTORY_WORDS words, lane c
+    of word j = byte j of L_c, the length of column c's stream), then every column's stream words
+    (sac_column_streams) as little-endian words, column 0 first."""
+    streams = sac_column_streams(w)
+    lengths = [len(s) for s in streams]
+    for c, n in enumerate(lengths):
+        if n >> SAC_LENGTH_BITS:
+            raise ValueError(f"column {c}'s stream has {n} words: more than the directory's {SAC_LENGTH_BITS} bits hold")
+    directory = [bytes((n >> (8 * j)) & 0xFF for n in lengths) for j in range(SAC_DIRECTORY_WORDS)]
+    return directory + [v.to_bytes(WORD_BYTES, "little") for s in streams for v in s]
 
 
 def act_words(x):
@@ -380,7 +539,9 @@ def conv_job(
     padding: (in + 2*pad - dilation*(k-1) - 1) // stride + 1. out_zp: int8 output zero point;
     relu: clamp below out_zp; load_weights: send the records and weights (else reuse the ones loaded
     earlier in the run); last: the run's last job. Packs only: the shapes are not checked against
-    the scratchpads (the hardware reports an error code for a job that does not fit).
+    the scratchpads (the hardware reports an error code for a job that does not fit). On a SAC system
+    the weights are kneaded (`sac_weight_words`) and, when load_weights, each must lie in
+    -SAC_WEIGHT_MAX..SAC_WEIGHT_MAX (a ValueError names the first that does not).
     """
     x = _int8("x", x, 3)
     w = np.asarray(w)
@@ -402,6 +563,8 @@ def conv_job(
         out_h=out_h, out_w=out_w, kh=kh, kw=kw, stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
         pad_top=ph, pad_left=pw,
     )
+    if load_weights and SAC:
+        _sac_weights("w", w, 4)
     payload = []
     if load_weights:
         bias, mult, shift = (_per_channel(n, v, out_c) for n, v in (("bias", bias), ("mult", mult), ("shift", shift)))
@@ -418,6 +581,8 @@ def gemm_job(a, b, bias, mult, shift, **kw):
     `unpack_output(words, job)[0]` (output shape (1, M, N)).
     """
     a = _int8("a", a, 2)
+    if SAC and kw.get("load_weights", True):
+        _sac_weights("b", b, 2)
     b = _int8("b", b, 2)
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"A is {a.shape[0]}x{a.shape[1]}, B is {b.shape[0]}x{b.shape[1]}: inner sizes differ")

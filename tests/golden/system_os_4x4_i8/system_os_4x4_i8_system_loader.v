@@ -153,10 +153,10 @@ module system_os_4x4_i8_system_loader (
     reg [1:0] region;
     reg [11:0] laddr, r_pw, r_ww, r_aw;
     reg abank, wbank;
+    wire payload_take = take && (ls == L_PAYLOAD);
     wire [11:0] region_size = (region == R_PAR) ? r_pw : (region == R_WGT) ? r_ww : r_aw;
     wire region_end = (laddr + 12'd1 == region_size);
     wire frame_end = (region == R_ACT) && region_end;
-    wire payload_take = take && (ls == L_PAYLOAD);
     assign act_we = payload_take && (region == R_ACT);
     assign wgt_we = payload_take && (region == R_WGT);
     assign par_we = payload_take && (region == R_PAR);

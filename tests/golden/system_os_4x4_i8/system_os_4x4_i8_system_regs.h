@@ -35,7 +35,7 @@
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_ARRAY 0x28u
 /* ACT_WORDS (read-only): words per activation bank */
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_ACT_WORDS 0x2Cu
-/* WEIGHT_WORDS (read-only): words per weight bank */
+/* WEIGHT_WORDS (read-only): words per weight bank (SAC systems: stream words per column bank) */
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_WEIGHT_WORDS 0x30u
 /* PARAM_TILES (read-only): output-channel tiles per parameter bank */
 #define SYSTEM_OS_4X4_I8_SYSTEM_REG_PARAM_TILES 0x34u
@@ -60,7 +60,7 @@
 #define SYSTEM_OS_4X4_I8_SYSTEM_ERR_BAD_SHAPE 2u
 /* ceil(in_c/C) x in_h x in_w exceeds the activation bank (act_words) */
 #define SYSTEM_OS_4X4_I8_SYSTEM_ERR_ACT_OVERFLOW 3u
-/* ceil(out_c/C) x kh x kw x ceil(in_c/C) x C exceeds the weight bank (weight_words) */
+/* ceil(out_c/C) x kh x kw x ceil(in_c/C) x C exceeds the weight bank (weight_words); SAC systems: a column's stream length L_c in the directory exceeds weight_words */
 #define SYSTEM_OS_4X4_I8_SYSTEM_ERR_WEIGHT_OVERFLOW 4u
 /* ceil(out_c/C) exceeds the parameter bank (param_tiles) */
 #define SYSTEM_OS_4X4_I8_SYSTEM_ERR_PARAM_OVERFLOW 5u
@@ -68,6 +68,8 @@
 #define SYSTEM_OS_4X4_I8_SYSTEM_ERR_NO_WEIGHTS 6u
 /* tlast came before the frame's last beat, or not on it */
 #define SYSTEM_OS_4X4_I8_SYSTEM_ERR_FRAME 7u
+/* SAC systems: a column's stream length is 0, or its group_end/fold_end flags are not kh x kw x ceil(in_c/C) groups per tile, ceil(out_c/C) tiles, fold_end on each tile's last word and the column's last word the last tile's */
+#define SYSTEM_OS_4X4_I8_SYSTEM_ERR_BAD_STREAM 8u
 
 /* Descriptor: opcode, flags, field byte offsets and sizes (little-endian fields; other bytes 0). */
 #define SYSTEM_OS_4X4_I8_SYSTEM_DESC_BYTES 32u
@@ -124,6 +126,9 @@
 #define SYSTEM_OS_4X4_I8_SYSTEM_PARAM_TILES 16u /* output-channel tiles per parameter bank */
 #define SYSTEM_OS_4X4_I8_SYSTEM_OUT_WORDS 256u /* words of the output FIFO */
 #define SYSTEM_OS_4X4_I8_SYSTEM_PARAM_WORDS_PER_TILE 8u /* parameter words per output-channel tile */
+
+/* A MAC array: weights are plain int8 words (no kneaded streams). */
+#define SYSTEM_OS_4X4_I8_SYSTEM_SAC 0u
 
 /* A job descriptor, field by field. */
 struct system_os_4x4_i8_system_descriptor {
