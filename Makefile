@@ -69,10 +69,11 @@ bench-sac: build
 	cargo bench --quiet --bench sac
 
 # System presets: the system top (AXI ports through the registered-I/O wrapper, scratchpads in block RAM).
-# The 8x8 systems fit the 45k (72 of 72 MULT18X18D).
+# The 8x8 MAC systems fit the 45k (72 of 72 MULT18X18D); the 4x8 SAC system does not (its SAC units are LUTs).
 FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40:up5k mac_os_8x8_i8:ice40:hx8k \
              mac_os_8x8_i8:ecp5:25k mac_os_8x8_i8:ecp5:45k mac_os_8x8_i8:ecp5:85k \
-             system_os_4x4_i8:ice40:up5k system_os_8x8_i8:ecp5:45k system_ws_8x8_i8:ecp5:45k
+             system_os_4x4_i8:ice40:up5k system_os_8x8_i8:ecp5:45k system_ws_8x8_i8:ecp5:45k \
+             system_sac_4x8_i8:ecp5:45k
 
 # SparseTrain: sparse 1-D rows vs the same rows fed dense vs the MAC array, on real conv layers in the three
 # training phases; Yosys area. Tables in rtl_out/bench/sparse.{json,csv}.

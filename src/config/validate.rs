@@ -401,4 +401,29 @@ mod tests {
             ["system.act_words", "system.weight_words", "system.param_tiles", "system.out_words"]
         );
     }
+
+    fn sac_system(cols: u32, ks: u32, encoding: &str, weight_words: u32) -> String {
+        format!(
+            "name = \"s\"\n[array]\nrows = 4\ncols = {cols}\ndataflow = \"output_stationary\"\n\
+             [pe]\nkind = \"sac\"\nweight_bits = 8\nact_bits = 8\nacc_bits = 32\nkneading_stride = {ks}\n\
+             encoding = \"{encoding}\"\n[system]\nstream_bits = {}\nact_words = 64\nweight_words = {weight_words}\n\
+             param_tiles = 2\nout_words = 16\n",
+            cols * 8
+        )
+    }
+
+    #[test]
+    fn sac_system_rules() {
+        // KS = C, and the word with its flags fits the stream word: 7 x 4 + 2 = 30 <= 32; 8 x 5 + 2 = 42 <= 64
+        for text in [sac_system(4, 4, "sign_magnitude", 65535), sac_system(8, 8, "csd", 1)] {
+            assert!(Config::parse("t.toml", &text).is_ok(), "{text}\n{:?}", Config::parse("t.toml", &text));
+        }
+        let keys = |text: String| -> Vec<String> {
+            Config::parse("t.toml", &text).unwrap_err().0.into_iter().map(|e| e.key).collect()
+        };
+        // CSD at KS = 4 is 8 x 4 + 2 = 34 bits, more than a 32-bit stream word
+        assert_eq!(keys(sac_system(4, 4, "csd", 64)), ["pe.encoding"]);
+        assert_eq!(keys(sac_system(8, 4, "sign_magnitude", 64)), ["pe.kneading_stride"]);
+        assert_eq!(keys(sac_system(4, 4, "sign_magnitude", 65536)), ["system.weight_words"]);
+    }
 }
