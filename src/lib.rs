@@ -13,6 +13,7 @@ pub mod interface;
 pub mod ir;
 pub mod knead;
 pub mod model;
+pub mod network;
 pub mod rng;
 pub mod rtl;
 pub mod sparse;

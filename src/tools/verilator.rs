@@ -133,6 +133,10 @@ fn build_args(top: &str, wave: WaveFormat) -> Vec<String> {
         EXE,
         "-CFLAGS",
         "-I..",
+        // The generated C++ unoptimized: half the build time (tests build many testbenches and run
+        // short cases); the model still runs the longest verify case in about a second.
+        "-MAKEFLAGS",
+        "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -175,7 +179,7 @@ pub fn build_hash(src: &TestbenchSources, verilator_version: &str) -> String {
 }
 
 /// Builds (or reuses) the testbench for `src` under `root` (e.g. `rtl_out/.build`): runs
-/// `verilator --cc --exe --build -O2 --trace -j 2` (`--trace-fst` for an FST build) on the Verilog and
+/// `verilator --cc --exe --build -O2 --trace -j 2`, C++ at -O0 (`--trace-fst` for an FST build) on the Verilog and
 /// `tb_top.cpp`, and returns the executable. The build log is kept as `build.log` in the build folder.
 pub fn build_testbench(root: &Path, src: &TestbenchSources) -> Result<Testbench> {
     let exe_tool = find()?;

@@ -1,0 +1,360 @@
+//! The float reference executor: runs a [`Network`] node by node in its topological order, in f32
+//! with the ONNX semantics of each op (numpy broadcasting for the elementwise ops). It is the host
+//! fallback for operations the accelerator does not run, and the float side of fidelity checks
+//! (itself checked against onnxruntime in `tests/network_float.rs`).
+
+use super::{Network, Node, Op, Value};
+use ndarray::{ArrayD, Axis, IxDyn};
+use std::collections::HashMap;
+
+/// A failure while running (bad input: a missing input or a shape the op cannot take).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("node {node:?} ({op}): {why}")]
+pub struct RunError {
+    pub node: String,
+    pub op: String,
+    pub why: String,
+}
+
+/// Runs the network on `inputs` (by graph input name); returns every tensor computed, by name.
+pub fn run(net: &Network, inputs: &[(&str, Value)]) -> Result<HashMap<String, Value>, RunError> {
+    let mut env: HashMap<String, Value> = net.constants.clone();
+    for (name, v) in inputs {
+        env.insert(name.to_string(), v.clone());
+    }
+    for &idx in &net.order {
+        let node = &net.graph[idx];
+        let err = |why: String| RunError { node: node.name.clone(), op: node.op.name().into(), why };
+        let outs = eval(node, &env).map_err(err)?;
+        for (name, v) in node.outputs.iter().zip(outs) {
+            env.insert(name.clone(), v);
+        }
+    }
+    Ok(env)
+}
+
+fn input<'e>(node: &Node, env: &'e HashMap<String, Value>, i: usize) -> Result<Option<&'e Value>, String> {
+    match node.inputs.get(i).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(name) => env.get(name).map(Some).ok_or_else(|| format!("input {name:?} has no value")),
+    }
+}
+
+fn f32_in<'e>(node: &Node, env: &'e HashMap<String, Value>, i: usize) -> Result<&'e ArrayD<f32>, String> {
+    match input(node, env, i)? {
+        Some(Value::F32(a)) => Ok(a),
+        Some(Value::I64(_)) => Err(format!("input {i} is int64, expected float")),
+        None => Err(format!("input {i} is missing")),
+    }
+}
+
+fn i64_in(node: &Node, env: &HashMap<String, Value>, i: usize) -> Result<Option<Vec<i64>>, String> {
+    match input(node, env, i)? {
+        Some(Value::I64(a)) => Ok(Some(a.iter().copied().collect())),
+        Some(Value::F32(_)) => Err(format!("input {i} is float, expected int64")),
+        None => Ok(None),
+    }
+}
+
+/// An axis attribute (negative counts from the end) for a tensor of `rank` dimensions.
+fn axis(a: i64, rank: usize) -> Result<usize, String> {
+    let r = rank as i64;
+    let ax = if a < 0 { a + r } else { a };
+    (0..r)
+        .contains(&ax)
+        .then_some(ax as usize)
+        .ok_or_else(|| format!("axis {a} out of range for rank {rank}"))
+}
+
+fn broadcast(a: &ArrayD<f32>, b: &ArrayD<f32>, f: impl Fn(f32, f32) -> f32) -> Result<ArrayD<f32>, String> {
+    let rank = a.ndim().max(b.ndim());
+    let pad = |s: &[usize]| {
+        let mut v = vec![1; rank - s.len()];
+        v.extend_from_slice(s);
+        v
+    };
+    let (sa, sb) = (pad(a.shape()), pad(b.shape()));
+    let shape: Vec<usize> = sa
+        .iter()
+        .zip(&sb)
+        .map(|(&x, &y)| match (x, y) {
+            _ if x == y => Ok(x),
+            (1, _) => Ok(y),
+            (_, 1) => Ok(x),
+            _ => Err(format!("shapes {:?} and {:?} do not broadcast", a.shape(), b.shape())),
+        })
+        .collect::<Result<_, _>>()?;
+    let a = a.view().into_shape_with_order(IxDyn(&sa)).map_err(|e| e.to_string())?;
+    let b = b.view().into_shape_with_order(IxDyn(&sb)).map_err(|e| e.to_string())?;
+    let a = a.broadcast(IxDyn(&shape)).ok_or("broadcast")?;
+    let b = b.broadcast(IxDyn(&shape)).ok_or("broadcast")?;
+    Ok(ndarray::Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
+}
+
+fn conv(
+    x: &ArrayD<f32>,
+    w: &ArrayD<f32>,
+    bias: Option<&ArrayD<f32>>,
+    op: &Op,
+) -> Result<ArrayD<f32>, String> {
+    let Op::Conv { strides, pads, dilations, group } = *op else { unreachable!() };
+    let (&[n, c, h, wd], &[m, cg, kh, kw]) = (x.shape(), w.shape()) else {
+        return Err(format!(
+            "input {:?} and weight {:?}: 2-D convolution needs rank 4",
+            x.shape(),
+            w.shape()
+        ));
+    };
+    if c != cg * group || m % group != 0 {
+        return Err(format!("input channels {c}, weight {:?}, group {group}", w.shape()));
+    }
+    let span = |len: usize, k: usize, s: usize, d: usize, p0: usize, p1: usize| {
+        (len + p0 + p1).checked_sub(d * (k - 1) + 1).map(|v| v / s + 1)
+    };
+    let oh = span(h, kh, strides[0], dilations[0], pads[0], pads[2]).ok_or("kernel larger than the input")?;
+    let ow =
+        span(wd, kw, strides[1], dilations[1], pads[1], pads[3]).ok_or("kernel larger than the input")?;
+    let mg = m / group;
+    let mut y = ArrayD::zeros(IxDyn(&[n, m, oh, ow]));
+    for b in 0..n {
+        for o in 0..m {
+            let g = o / mg;
+            let b0 = bias.map_or(0.0, |bb| bb[[o]]);
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = b0;
+                    for ci in 0..cg {
+                        let cin = g * cg + ci;
+                        for ky in 0..kh {
+                            let iy = (oy * strides[0] + ky * dilations[0]) as isize - pads[0] as isize;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            for kx in 0..kw {
+                                let ix = (ox * strides[1] + kx * dilations[1]) as isize - pads[1] as isize;
+                                if ix < 0 || ix >= wd as isize {
+                                    continue;
+                                }
+                                acc += x[[b, cin, iy as usize, ix as usize]] * w[[o, ci, ky, kx]];
+                            }
+                        }
+                    }
+                    y[[b, o, oy, ox]] = acc;
+                }
+            }
+        }
+    }
+    Ok(y)
+}
+
+fn max_pool(
+    x: &ArrayD<f32>,
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    pads: [usize; 4],
+) -> Result<ArrayD<f32>, String> {
+    let &[n, c, h, w] = x.shape() else { return Err(format!("input {:?}: MaxPool needs rank 4", x.shape())) };
+    let oh = (h + pads[0] + pads[2] - kernel[0]) / strides[0] + 1;
+    let ow = (w + pads[1] + pads[3] - kernel[1]) / strides[1] + 1;
+    let mut y = ArrayD::from_elem(IxDyn(&[n, c, oh, ow]), f32::NEG_INFINITY);
+    for ((b, ch, oy, ox), v) in y.view_mut().into_dimensionality::<ndarray::Ix4>().unwrap().indexed_iter_mut()
+    {
+        for ky in 0..kernel[0] {
+            for kx in 0..kernel[1] {
+                let iy = (oy * strides[0] + ky) as isize - pads[0] as isize;
+                let ix = (ox * strides[1] + kx) as isize - pads[1] as isize;
+                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                    *v = v.max(x[[b, ch, iy as usize, ix as usize]]);
+                }
+            }
+        }
+    }
+    Ok(y)
+}
+
+fn eval(node: &Node, env: &HashMap<String, Value>) -> Result<Vec<Value>, String> {
+    let f = |i| f32_in(node, env, i);
+    let out = match &node.op {
+        op @ Op::Conv { .. } => {
+            let bias = match input(node, env, 2)? {
+                Some(Value::F32(b)) => Some(b),
+                Some(Value::I64(_)) => return Err("int64 bias".into()),
+                None => None,
+            };
+            Value::F32(conv(f(0)?, f(1)?, bias, op)?)
+        }
+        Op::BatchNormalization { epsilon } => {
+            let x = f(0)?;
+            let (scale, bias, mean, var) = (f(1)?, f(2)?, f(3)?, f(4)?);
+            let mut y = x.clone();
+            for (ch, mut plane) in y.axis_iter_mut(Axis(1)).enumerate() {
+                let k = scale[[ch]] / (var[[ch]] + epsilon).sqrt();
+                let b = bias[[ch]] - mean[[ch]] * k;
+                plane.mapv_inplace(|v| v * k + b);
+            }
+            Value::F32(y)
+        }
+        Op::Relu => Value::F32(f(0)?.mapv(|v| v.max(0.0))),
+        Op::Clip { min, max } => {
+            let scalar = |i| -> Result<Option<f32>, String> {
+                match input(node, env, i)? {
+                    Some(Value::F32(a)) => Ok(a.iter().next().copied()),
+                    Some(Value::I64(_)) => Err("int64 clip bound".into()),
+                    None => Ok(None),
+                }
+            };
+            let (lo, hi) = (scalar(1)?.unwrap_or(*min), scalar(2)?.unwrap_or(*max));
+            Value::F32(f(0)?.mapv(|v| v.max(lo).min(hi)))
+        }
+        Op::HardSigmoid { alpha, beta } => Value::F32(f(0)?.mapv(|v| (alpha * v + beta).clamp(0.0, 1.0))),
+        Op::Add => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a + b)?),
+        Op::Sub => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a - b)?),
+        Op::Mul => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a * b)?),
+        Op::Div => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a / b)?),
+        Op::GlobalAveragePool => {
+            let x = f(0)?;
+            let &[n, c, ..] = x.shape() else { return Err("rank < 2".into()) };
+            let flat = x
+                .view()
+                .into_shape_with_order(IxDyn(&[n, c, x.len() / (n * c).max(1)]))
+                .map_err(|e| e.to_string())?;
+            let mean = flat.mean_axis(Axis(2)).ok_or("empty plane")?;
+            let mut shape = vec![n, c];
+            shape.resize(x.ndim(), 1);
+            Value::F32(mean.into_shape_with_order(IxDyn(&shape)).map_err(|e| e.to_string())?)
+        }
+        Op::MaxPool { kernel, strides, pads } => Value::F32(max_pool(f(0)?, *kernel, *strides, *pads)?),
+        Op::MatMul => {
+            let (a, b) = (f(0)?, f(1)?);
+            let a2 =
+                a.view().into_dimensionality::<ndarray::Ix2>().map_err(|_| "MatMul: 2-D operands only")?;
+            let b2 =
+                b.view().into_dimensionality::<ndarray::Ix2>().map_err(|_| "MatMul: 2-D operands only")?;
+            if a2.ncols() != b2.nrows() {
+                return Err(format!("MatMul {:?} x {:?}", a.shape(), b.shape()));
+            }
+            Value::F32(a2.dot(&b2).into_dyn())
+        }
+        Op::Softmax { axis: ax } => {
+            let x = f(0)?;
+            let ax = axis(*ax, x.ndim())?;
+            let mut y = x.clone();
+            for mut lane in y.lanes_mut(Axis(ax)) {
+                let m = lane.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                lane.mapv_inplace(|v| (v - m).exp());
+                let s = lane.sum();
+                lane.mapv_inplace(|v| v / s);
+            }
+            Value::F32(y)
+        }
+        Op::Reshape | Op::Flatten { .. } => {
+            let data = input(node, env, 0)?.ok_or("input 0 is missing")?;
+            let shape = data.shape().to_vec();
+            let target: Vec<usize> = match &node.op {
+                Op::Flatten { axis: ax } => {
+                    let ax = if *ax == shape.len() as i64 { shape.len() } else { axis(*ax, shape.len())? };
+                    vec![shape[..ax].iter().product(), shape[ax..].iter().product()]
+                }
+                _ => {
+                    let spec = i64_in(node, env, 1)?.ok_or("no shape input")?;
+                    let known: usize = spec
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &d)| {
+                            if d == 0 {
+                                shape[i]
+                            } else if d < 0 {
+                                1
+                            } else {
+                                d as usize
+                            }
+                        })
+                        .product();
+                    let total: usize = shape.iter().product();
+                    spec.iter()
+                        .enumerate()
+                        .map(|(i, &d)| {
+                            if d == 0 {
+                                shape[i]
+                            } else if d < 0 {
+                                total / known.max(1)
+                            } else {
+                                d as usize
+                            }
+                        })
+                        .collect()
+                }
+            };
+            let e = |e: ndarray::ShapeError| format!("{shape:?} -> {target:?}: {e}");
+            match data {
+                Value::F32(a) => Value::F32(a.clone().into_shape_with_order(IxDyn(&target)).map_err(e)?),
+                Value::I64(a) => Value::I64(a.clone().into_shape_with_order(IxDyn(&target)).map_err(e)?),
+            }
+        }
+        Op::Shape => {
+            let data = input(node, env, 0)?.ok_or("input 0 is missing")?;
+            let dims: Vec<i64> = data.shape().iter().map(|&d| d as i64).collect();
+            Value::I64(ArrayD::from_shape_vec(IxDyn(&[dims.len()]), dims).map_err(|e| e.to_string())?)
+        }
+        Op::Slice => {
+            let data = input(node, env, 0)?.ok_or("input 0 is missing")?;
+            let starts = i64_in(node, env, 1)?.ok_or("no starts")?;
+            let ends = i64_in(node, env, 2)?.ok_or("no ends")?;
+            let rank = data.shape().len();
+            let axes = i64_in(node, env, 3)?.unwrap_or_else(|| (0..starts.len() as i64).collect());
+            let steps = i64_in(node, env, 4)?.unwrap_or_else(|| vec![1; starts.len()]);
+            let mut info: Vec<ndarray::SliceInfoElem> =
+                vec![ndarray::SliceInfoElem::Slice { start: 0, end: None, step: 1 }; rank];
+            for (i, &ax) in axes.iter().enumerate() {
+                let ax = axis(ax, rank)?;
+                if steps[i] != 1 {
+                    return Err("Slice steps other than 1 are not supported".into());
+                }
+                let len = data.shape()[ax] as i64;
+                let clamp = |v: i64| if v < 0 { (v + len).max(0) } else { v.min(len) };
+                let (s, e) = (clamp(starts[i]), clamp(ends[i]).max(clamp(starts[i])));
+                info[ax] =
+                    ndarray::SliceInfoElem::Slice { start: s as isize, end: Some(e as isize), step: 1 };
+            }
+            let info = ndarray::SliceInfo::<_, IxDyn, IxDyn>::try_from(info).map_err(|e| e.to_string())?;
+            match data {
+                Value::F32(a) => Value::F32(a.slice(info.as_ref()).to_owned()),
+                Value::I64(a) => Value::I64(a.slice(info.as_ref()).to_owned()),
+            }
+        }
+        Op::Concat { axis: ax } => {
+            let vals: Vec<&Value> = (0..node.inputs.len())
+                .filter_map(|i| input(node, env, i).transpose())
+                .collect::<Result<_, _>>()?;
+            let rank = vals.first().ok_or("no inputs")?.shape().len();
+            let ax = Axis(axis(*ax, rank)?);
+            if vals.iter().all(|v| matches!(v, Value::I64(_))) {
+                let views: Vec<_> = vals
+                    .iter()
+                    .map(|v| if let Value::I64(a) = v { a.view() } else { unreachable!() })
+                    .collect();
+                Value::I64(ndarray::concatenate(ax, &views).map_err(|e| e.to_string())?)
+            } else {
+                let views: Vec<_> = vals
+                    .iter()
+                    .map(|v| {
+                        if let Value::F32(a) = v {
+                            Ok(a.view())
+                        } else {
+                            Err("mixed int64 and float inputs".to_string())
+                        }
+                    })
+                    .collect::<Result<_, _>>()?;
+                Value::F32(ndarray::concatenate(ax, &views).map_err(|e| e.to_string())?)
+            }
+        }
+        Op::Cast { to_f32 } => match (input(node, env, 0)?.ok_or("input 0 is missing")?, to_f32) {
+            (Value::F32(a), true) => Value::F32(a.clone()),
+            (Value::I64(a), true) => Value::F32(a.mapv(|v| v as f32)),
+            (Value::F32(a), false) => Value::I64(a.mapv(|v| v as i64)),
+            (Value::I64(a), false) => Value::I64(a.clone()),
+        },
+        Op::Identity => input(node, env, 0)?.ok_or("input 0 is missing")?.clone(),
+    };
+    Ok(vec![out])
+}

@@ -1,0 +1,159 @@
+//! Whole networks: a trained ONNX model read into a graph of typed operations (`import`, with the
+//! zero-dependency `onnx-rs` parser) and run by a float reference executor (`float`), the host
+//! fallback for every operation and the float side of the int pipeline's fidelity checks.
+//!
+//! The graph is a petgraph `DiGraph`: a node per operation, an edge per tensor from its producer to
+//! each consumer. Weights (initializers and `Constant` nodes) are values, not nodes.
+
+pub mod float;
+pub mod import;
+pub mod samples;
+
+use ndarray::ArrayD;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+
+pub use import::{import, import_file, ImportError};
+
+/// A tensor value: float data, or int64 (shapes, indices).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    F32(ArrayD<f32>),
+    I64(ArrayD<i64>),
+}
+
+impl Value {
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Value::F32(a) => a.shape(),
+            Value::I64(a) => a.shape(),
+        }
+    }
+}
+
+/// An operation and its attributes (ONNX defaults filled in).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// 2-D convolution, NCHW input, OIHW weight (input 1), optional bias (input 2).
+    Conv {
+        strides: [usize; 2],
+        pads: [usize; 4],
+        dilations: [usize; 2],
+        group: usize,
+    },
+    /// Per-channel (axis 1) batch normalization in inference form; inputs scale, bias, mean, var.
+    BatchNormalization {
+        epsilon: f32,
+    },
+    Relu,
+    /// Clamp to [min, max]: opset >= 11 takes them as optional inputs 1 and 2, older as attributes.
+    Clip {
+        min: f32,
+        max: f32,
+    },
+    /// max(0, min(1, alpha x + beta)).
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
+    Add,
+    Sub,
+    Mul,
+    Div,
+    GlobalAveragePool,
+    MaxPool {
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
+    MatMul,
+    Softmax {
+        axis: i64,
+    },
+    /// Reshape to input 1 (0 copies the input's dimension, -1 takes the rest).
+    Reshape,
+    Flatten {
+        axis: i64,
+    },
+    Shape,
+    /// Inputs data, starts, ends, axes, steps (opset >= 10).
+    Slice,
+    Concat {
+        axis: i64,
+    },
+    /// To float (ONNX type 1), or to int32 (6) or int64 (7), both held as int64 values.
+    Cast {
+        to_f32: bool,
+    },
+    Identity,
+}
+
+impl Op {
+    /// The ONNX operator name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv { .. } => "Conv",
+            Op::BatchNormalization { .. } => "BatchNormalization",
+            Op::Relu => "Relu",
+            Op::Clip { .. } => "Clip",
+            Op::HardSigmoid { .. } => "HardSigmoid",
+            Op::Add => "Add",
+            Op::Sub => "Sub",
+            Op::Mul => "Mul",
+            Op::Div => "Div",
+            Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::MaxPool { .. } => "MaxPool",
+            Op::MatMul => "MatMul",
+            Op::Softmax { .. } => "Softmax",
+            Op::Reshape => "Reshape",
+            Op::Flatten { .. } => "Flatten",
+            Op::Shape => "Shape",
+            Op::Slice => "Slice",
+            Op::Concat { .. } => "Concat",
+            Op::Cast { .. } => "Cast",
+            Op::Identity => "Identity",
+        }
+    }
+}
+
+/// One operation of the network: its ONNX node name and the tensors it reads and writes (an empty
+/// input name is an omitted optional input).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+}
+
+/// A network: its operations in a graph, an execution order, the constant tensors, and the graph's
+/// input (name, dimensions with None for a symbolic one) and outputs.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub graph: DiGraph<Node, String>,
+    /// The nodes in a topological order.
+    pub order: Vec<NodeIndex>,
+    pub constants: HashMap<String, Value>,
+    pub inputs: Vec<(String, Vec<Option<usize>>)>,
+    pub outputs: Vec<String>,
+}
+
+impl Network {
+    /// Operation counts by ONNX name, sorted by name.
+    pub fn op_counts(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+        for n in self.graph.node_weights() {
+            *counts.entry(n.op.name()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+
+    /// Weight parameters: elements of the float constants.
+    pub fn parameters(&self) -> usize {
+        self.constants
+            .values()
+            .filter(|v| matches!(v, Value::F32(_)))
+            .map(|v| v.shape().iter().product::<usize>())
+            .sum()
+    }
+}

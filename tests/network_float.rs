@@ -1,0 +1,130 @@
+//! Network import and the float reference executor: the PP-OCR text-direction classifier (shipped in
+//! data/networks/) imports with its known operations, and the executor's outputs on the 36 real
+//! sample crops equal onnxruntime's (the float oracle, in the project's .venv) within float rounding;
+//! a planted fault in the graph (a HardSigmoid offset) is caught by the same comparison; an unknown
+//! operation is one error naming the node and the op.
+
+mod common;
+
+use accelc::network::{float, import_file, samples, Network, Op, Value};
+use ndarray::ArrayD;
+use std::process::Command;
+
+fn classifier() -> Network {
+    import_file(&samples::classifier_path()).expect("the shipped classifier imports")
+}
+
+#[test]
+fn the_classifier_imports_with_its_operations() {
+    let net = classifier();
+    let counts = net.op_counts();
+    let count = |op: &str| counts.iter().find(|(n, _)| *n == op).map_or(0, |c| c.1);
+    assert_eq!(count("Conv"), 53);
+    assert_eq!(count("BatchNormalization"), 35);
+    assert_eq!(count("HardSigmoid"), 9);
+    assert_eq!(count("GlobalAveragePool"), 10);
+    assert_eq!(count("MatMul"), 1);
+    assert_eq!(count("Softmax"), 1);
+    assert_eq!(net.inputs.len(), 1);
+    assert_eq!(net.inputs[0].1, vec![None, Some(3), None, None], "input x: N x 3 x H x W");
+    assert_eq!(net.outputs.len(), 1);
+    assert!(net.parameters() > 100_000, "{} parameters", net.parameters());
+}
+
+/// onnxruntime's output for `x` (N x 3 x 48 x 192).
+fn onnxruntime(x: &ArrayD<f32>) -> ArrayD<f32> {
+    let python = common::python::venv_python(&["numpy", "onnx", "onnxruntime"]);
+    let dir = std::env::temp_dir().join(format!("accelc-test-network-float-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("x.npy");
+    ndarray_npy::write_npy(&input, x).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/onnx_reference.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(samples::classifier_path())
+        .arg(&input)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "onnxruntime failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let name =
+        classifier().outputs[0].replace(|c: char| !(c.is_ascii_alphanumeric() || "_.-".contains(c)), "_");
+    let y: ArrayD<f32> = ndarray_npy::read_npy(dir.join(format!("{name}.npy"))).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    y
+}
+
+fn run_float(net: &Network, x: &ArrayD<f32>) -> ArrayD<f32> {
+    let env =
+        float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))]).expect("the network runs");
+    match &env[&net.outputs[0]] {
+        Value::F32(y) => y.clone(),
+        Value::I64(_) => panic!("an int64 output"),
+    }
+}
+
+fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn the_float_executor_equals_onnxruntime_on_real_images_and_a_planted_fault_is_caught() {
+    let net = classifier();
+    let s = samples::cls_samples().unwrap();
+    let ours = run_float(&net, &s.inputs);
+    let oracle = onnxruntime(&s.inputs);
+    let diff = max_diff(&ours, &oracle);
+    let argmax = |y: &ArrayD<f32>, i: usize| if y[[i, 1]] > y[[i, 0]] { 1 } else { 0 };
+    let n = s.labels.len();
+    let agree = (0..n).filter(|&i| argmax(&ours, i) == argmax(&oracle, i)).count();
+    let correct = (0..n).filter(|&i| argmax(&ours, i) == s.labels[i]).count();
+    eprintln!("classifier, {n} real crops: max |ours - onnxruntime| = {diff:.2e}, argmax agreement {agree}/{n}, orientation correct {correct}/{n}");
+    assert!(diff < 1e-4, "float executor differs from onnxruntime by {diff}");
+    assert_eq!(agree, n);
+
+    // planted: one HardSigmoid's offset 0.5 -> 0.45 (the squeeze-excite gates shift)
+    let mut bad = net.clone();
+    let idx = bad.order.iter().copied().find(|&i| matches!(bad.graph[i].op, Op::HardSigmoid { .. })).unwrap();
+    if let Op::HardSigmoid { beta, .. } = &mut bad.graph[idx].op {
+        *beta -= 0.05;
+    }
+    let planted = max_diff(&run_float(&bad, &s.inputs), &oracle);
+    eprintln!("planted HardSigmoid offset: max difference {planted:.2e}");
+    assert!(planted > 1e-3, "the planted fault was not caught ({planted})");
+}
+
+#[test]
+fn an_unknown_operation_is_one_error_naming_node_and_op() {
+    use onnx_rs::ast::{Graph, Model, Node as ONode, OpType, OperatorSetId};
+    let model = Model {
+        ir_version: 7,
+        opset_import: vec![OperatorSetId { domain: "", version: 11 }],
+        graph: Some(Graph {
+            name: "g",
+            node: vec![
+                ONode {
+                    name: "r0",
+                    op_type: OpType::Relu,
+                    input: vec!["x"],
+                    output: vec!["y"],
+                    ..Default::default()
+                },
+                ONode {
+                    name: "topk",
+                    op_type: OpType::TopK,
+                    input: vec!["y"],
+                    output: vec!["z"],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let bytes = onnx_rs::encode(&model);
+    let err = accelc::network::import("m.onnx", &bytes).unwrap_err();
+    assert_eq!(err.to_string(), "m.onnx: node \"topk\": op TopK is not supported");
+    let err = accelc::network::import("junk.onnx", b"\xff\xff\xff not protobuf").unwrap_err();
+    assert!(err.to_string().starts_with("junk.onnx: not an ONNX model"), "{err}");
+}
