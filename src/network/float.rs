@@ -114,37 +114,45 @@ fn conv(
     let oh = span(h, kh, strides[0], dilations[0], pads[0], pads[2]).ok_or("kernel larger than the input")?;
     let ow =
         span(wd, kw, strides[1], dilations[1], pads[1], pads[3]).ok_or("kernel larger than the input")?;
+    // flat slices in standard layout: plain index arithmetic, fast also in unoptimized builds
+    let xs = x.as_standard_layout();
+    let xs = xs.as_slice().expect("standard layout");
+    let ws = w.as_standard_layout();
+    let ws = ws.as_slice().expect("standard layout");
     let mg = m / group;
-    let mut y = ArrayD::zeros(IxDyn(&[n, m, oh, ow]));
+    let mut y = vec![0f32; n * m * oh * ow];
+    // the input column of output column ox for kernel column kx, if inside the input
+    let col = |ox: usize, kx: usize| {
+        (ox * strides[1] + kx * dilations[1]).checked_sub(pads[1]).filter(|&ix| ix < wd)
+    };
     for b in 0..n {
         for o in 0..m {
             let g = o / mg;
-            let b0 = bias.map_or(0.0, |bb| bb[[o]]);
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut acc = b0;
-                    for ci in 0..cg {
-                        let cin = g * cg + ci;
-                        for ky in 0..kh {
-                            let iy = (oy * strides[0] + ky * dilations[0]) as isize - pads[0] as isize;
-                            if iy < 0 || iy >= h as isize {
-                                continue;
-                            }
-                            for kx in 0..kw {
-                                let ix = (ox * strides[1] + kx * dilations[1]) as isize - pads[1] as isize;
-                                if ix < 0 || ix >= wd as isize {
-                                    continue;
+            let yo = &mut y[(b * m + o) * oh * ow..][..oh * ow];
+            yo.fill(bias.map_or(0.0, |bb| bb[[o]]));
+            for ci in 0..cg {
+                let plane = &xs[(b * c + g * cg + ci) * h * wd..][..h * wd];
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let wv = ws[((o * cg + ci) * kh + ky) * kw + kx];
+                        for oy in 0..oh {
+                            let iy = (oy * strides[0] + ky * dilations[0])
+                                .checked_sub(pads[0])
+                                .filter(|&iy| iy < h);
+                            let Some(iy) = iy else { continue };
+                            let row = &plane[iy * wd..][..wd];
+                            for (ox, acc) in yo[oy * ow..][..ow].iter_mut().enumerate() {
+                                if let Some(ix) = col(ox, kx) {
+                                    *acc += wv * row[ix];
                                 }
-                                acc += x[[b, cin, iy as usize, ix as usize]] * w[[o, ci, ky, kx]];
                             }
                         }
                     }
-                    y[[b, o, oy, ox]] = acc;
                 }
             }
         }
     }
-    Ok(y)
+    ArrayD::from_shape_vec(IxDyn(&[n, m, oh, ow]), y).map_err(|e| e.to_string())
 }
 
 fn max_pool(
