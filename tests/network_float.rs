@@ -133,3 +133,19 @@ fn an_unknown_operation_is_one_error_naming_node_and_op() {
     let err = accelc::network::import("junk.onnx", b"\xff\xff\xff not protobuf").unwrap_err();
     assert!(err.to_string().starts_with("junk.onnx: not an ONNX model"), "{err}");
 }
+
+#[test]
+fn folding_batchnorm_into_convs_keeps_the_outputs() {
+    let net = classifier();
+    let mut folded = net.clone();
+    let n = accelc::network::passes::fold_batchnorm(&mut folded);
+    let count = |net: &Network, op: &str| net.op_counts().iter().find(|(n, _)| *n == op).map_or(0, |c| c.1);
+    assert_eq!(n, 35, "every BatchNormalization follows a Conv");
+    assert_eq!(count(&folded, "BatchNormalization"), 0);
+    assert_eq!(count(&folded, "Conv"), 53);
+    let s = samples::cls_samples().unwrap();
+    let x = s.inputs.select(ndarray::Axis(0), &[0, 1, 20, 33]);
+    let diff = max_diff(&run_float(&net, &x), &run_float(&folded, &x));
+    eprintln!("BatchNormalization folded into {n} convs: max output difference {diff:.2e}");
+    assert!(diff < 1e-5, "folding changed the outputs by {diff}");
+}

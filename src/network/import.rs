@@ -5,7 +5,6 @@
 use super::{Network, Node, Op, Value};
 use ndarray::{ArrayD, IxDyn};
 use onnx_rs::ast::{Attribute, DataType, Dimension, OpType, TensorProto};
-use petgraph::graph::DiGraph;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -159,8 +158,6 @@ pub fn import(file: &str, bytes: &[u8]) -> Result<Network, ImportError> {
         })?;
         constants.insert(t.name().to_string(), v);
     }
-    let mut graph = DiGraph::new();
-    let mut producer = HashMap::new();
     let mut nodes = Vec::new();
     for n in &g.node {
         let bad = |why: String| ImportError::Bad {
@@ -182,30 +179,13 @@ pub fn import(file: &str, bytes: &[u8]) -> Result<Network, ImportError> {
             node: n.name.into(),
             op: n.op_type.as_str().into(),
         })?;
-        let node = Node {
+        nodes.push(Node {
             name: n.name.into(),
             op,
             inputs: n.input.iter().map(|s| s.to_string()).collect(),
             outputs: n.output.iter().map(|s| s.to_string()).collect(),
-        };
-        let idx = graph.add_node(node);
-        for out in &n.output {
-            producer.insert(out.to_string(), idx);
-        }
-        nodes.push(idx);
+        });
     }
-    for &idx in &nodes {
-        let inputs = graph[idx].inputs.clone();
-        for input in inputs.iter().filter(|s| !s.is_empty()) {
-            if let Some(&from) = producer.get(input) {
-                graph.add_edge(from, idx, input.clone());
-            }
-        }
-    }
-    let order = petgraph::algo::toposort(&graph, None).map_err(|c| ImportError::Graph {
-        file: file.into(),
-        why: format!("a cycle through node {:?}", graph[c.node_id()].name),
-    })?;
     let inputs = g
         .input
         .iter()
@@ -227,5 +207,6 @@ pub fn import(file: &str, bytes: &[u8]) -> Result<Network, ImportError> {
         })
         .collect();
     let outputs = g.output.iter().map(|vi| vi.name.to_string()).collect();
-    Ok(Network { graph, order, constants, inputs, outputs })
+    Network::build(nodes, constants, inputs, outputs)
+        .map_err(|why| ImportError::Graph { file: file.into(), why })
 }

@@ -7,6 +7,7 @@
 
 pub mod float;
 pub mod import;
+pub mod passes;
 pub mod samples;
 
 use ndarray::ArrayD;
@@ -139,6 +140,40 @@ pub struct Network {
 }
 
 impl Network {
+    /// The network of `nodes` (any order): an edge per tensor from its producer to each consumer, and
+    /// a topological order. Fails on a cycle.
+    pub fn build(
+        nodes: Vec<Node>,
+        constants: HashMap<String, Value>,
+        inputs: Vec<(String, Vec<Option<usize>>)>,
+        outputs: Vec<String>,
+    ) -> Result<Network, String> {
+        let mut graph = DiGraph::new();
+        let mut producer = HashMap::new();
+        for node in nodes {
+            let outs = node.outputs.clone();
+            let idx = graph.add_node(node);
+            for out in outs {
+                producer.insert(out, idx);
+            }
+        }
+        for idx in graph.node_indices().collect::<Vec<_>>() {
+            for input in graph[idx].inputs.clone().into_iter().filter(|s| !s.is_empty()) {
+                if let Some(&from) = producer.get(&input) {
+                    graph.add_edge(from, idx, input);
+                }
+            }
+        }
+        let order = petgraph::algo::toposort(&graph, None)
+            .map_err(|c| format!("a cycle through node {:?}", graph[c.node_id()].name))?;
+        Ok(Network { graph, order, constants, inputs, outputs })
+    }
+
+    /// The nodes in execution order.
+    pub fn nodes(&self) -> Vec<Node> {
+        self.order.iter().map(|&i| self.graph[i].clone()).collect()
+    }
+
     /// Operation counts by ONNX name, sorted by name.
     pub fn op_counts(&self) -> Vec<(&'static str, usize)> {
         let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
