@@ -325,29 +325,9 @@ fn real_cases(sp: &SystemParams, rng: &mut SplitMix64, first_index: usize) -> Ve
         } else {
             ((layer.stride[0], layer.stride[1]), (layer.pads[0], layer.pads[1]))
         };
-        let (out_h, out_w) = (
-            conv_out(side_h, pad.0, kh, 1, stride.0).unwrap(),
-            conv_out(side_w, pad.1, kw, 1, stride.1).unwrap(),
-        );
-        let desc = Descriptor {
-            opcode: OP_CONV2D,
-            flags: descriptor::FLAG_LOAD_WEIGHTS | descriptor::FLAG_RELU,
-            out_zp: 0,
-            in_h: side_h as u16,
-            in_w: side_w as u16,
-            in_c: ic as u16,
-            out_c: oc as u16,
-            out_h: out_h as u16,
-            out_w: out_w as u16,
-            kh: kh as u8,
-            kw: kw as u8,
-            stride_h: stride.0 as u8,
-            stride_w: stride.1 as u8,
-            dil_h: 1,
-            dil_w: 1,
-            pad_top: pad.0 as u8,
-            pad_left: pad.1 as u8,
-        };
+        let g = cases::Geometry { k: (kh, kw), stride, dil: (1, 1), pad };
+        let flags = descriptor::FLAG_LOAD_WEIGHTS | descriptor::FLAG_RELU;
+        let desc = cases::conv_descriptor((side_h, side_w, ic), oc, &g, flags, 0);
         let x = cases::random_tensor3(rng, (side_h, side_w, ic));
         let requant = cases::random_requant(rng, oc, desc.shape(sp).k(sp.cols));
         let index = first_index + real.len();

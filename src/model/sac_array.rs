@@ -39,15 +39,22 @@ fn column_stream(b: &Matrix, n: usize, kp: &KneadParams, out: &mut Vec<WordBeat>
     for g in 0..groups {
         let weights: Vec<i64> = (g * kp.ks..k.min((g + 1) * kp.ks)).map(|kk| at(b, kk, n)).collect();
         let group = knead_group(&weights, kp).expect("weights are in the SAC range");
-        let mut words = group.words;
-        if words.is_empty() {
-            words.push(KneadedWord { slots: vec![Slot::EMPTY; kp.positions()] });
-        }
-        let last = words.len() - 1;
-        for (j, word) in words.into_iter().enumerate() {
-            out.push(WordBeat { word, group_end: j == last, fold_end: j == last && g + 1 == groups });
-        }
+        out.extend(group_beats(group.words, kp.positions(), g + 1 == groups));
     }
+}
+
+/// The beats of one kneading group's words: an all-zero group (no words) is one empty beat; group_end
+/// on the last beat, fold_end too if the group is the fold's last.
+pub fn group_beats(mut words: Vec<KneadedWord>, positions: usize, fold_last: bool) -> Vec<WordBeat> {
+    if words.is_empty() {
+        words.push(KneadedWord { slots: vec![Slot::EMPTY; positions] });
+    }
+    let last = words.len() - 1;
+    words
+        .into_iter()
+        .enumerate()
+        .map(|(j, word)| WordBeat { word, group_end: j == last, fold_end: j == last && fold_last })
+        .collect()
 }
 
 fn word_beat(kp: &KneadParams, w: &WordBeat) -> Beat {

@@ -9,7 +9,7 @@ use super::descriptor::{FieldDef, FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_REL
 use super::kneaded::{SacSystem, DIRECTORY_WORDS};
 use super::regs::{Access, ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
 use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
-use crate::knead::{Encoding, Slot};
+use crate::knead::Encoding;
 
 /// File name of the header: `<top>_regs.h`.
 pub fn c_header_file_name(sp: &SystemParams) -> String {
@@ -70,13 +70,7 @@ pub const ENCODINGS: [(Encoding, u32); 2] = [(Encoding::SignMagnitude, 0), (Enco
 /// read off the Rust packing (`SlotLayout::pack_slot`, `SacSystem::flags`).
 pub fn sac_constants(sac: &SacSystem) -> Vec<(String, u64, String)> {
     let layout = sac.knead.layout();
-    let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
-    let valid = pack(Slot { valid: true, negative: false, index: 0 });
-    let negative = pack(Slot { valid: true, negative: true, index: 0 }) ^ valid;
-    let index = pack(Slot { valid: true, negative: false, index: 1 }) ^ valid;
-    let flag_bit = |which: fn((bool, bool)) -> bool| {
-        (0..64).find(|&b| which(sac.flags(1u64 << b))).expect("the flag has a bit") as u64
-    };
+    let bits = sac.bits();
     let encoding = ENCODINGS.iter().find(|(e, _)| *e == sac.knead.encoding).expect("a known encoding").1;
     let v: [(&str, u64, String); 18] = [
         ("SAC_KS", sac.knead.ks as u64, "kneading stride: weights per group (= C)".into()),
@@ -90,18 +84,18 @@ pub fn sac_constants(sac: &SacSystem) -> Vec<(String, u64, String)> {
         ("SAC_POSITIONS", sac.positions as u64, "slots (digit positions) of a kneaded word".into()),
         ("SAC_INDEX_BITS", layout.index_bits as u64, "bits of a slot's activation index".into()),
         ("SAC_SLOT_BITS", sac.slot_bits as u64, "bits of a slot; slot p at bits p * SAC_SLOT_BITS".into()),
-        ("SAC_SLOT_VALID_BIT", valid.trailing_zeros() as u64, "slot bit: the slot holds a digit".into()),
-        ("SAC_SLOT_NEGATIVE_BIT", negative.trailing_zeros() as u64, "slot bit: the digit is -1".into()),
+        ("SAC_SLOT_VALID_BIT", bits.slot_valid as u64, "slot bit: the slot holds a digit".into()),
+        ("SAC_SLOT_NEGATIVE_BIT", bits.slot_negative as u64, "slot bit: the digit is -1".into()),
         (
             "SAC_SLOT_INDEX_LSB",
-            index.trailing_zeros() as u64,
+            bits.slot_index_lsb as u64,
             "slot bits: the activation index (SAC_INDEX_BITS bits) from here".into(),
         ),
         ("SAC_WORD_BITS", sac.word_bits as u64, "bits of a kneaded word (SAC_POSITIONS slots)".into()),
-        ("SAC_GROUP_END_BIT", flag_bit(|f| f.0), "stream word bit: the group's last word".into()),
+        ("SAC_GROUP_END_BIT", bits.group_end as u64, "stream word bit: the group's last word".into()),
         (
             "SAC_FOLD_END_BIT",
-            flag_bit(|f| f.1),
+            bits.fold_end as u64,
             "stream word bit: the last word of the tile's last group".into(),
         ),
         (

@@ -12,7 +12,6 @@ use super::layout::Requant;
 use super::regs::{self, Access, REGISTERS};
 use super::{SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
 use crate::config::Dataflow;
-use crate::knead::Slot;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -100,30 +99,22 @@ struct SacView {
 
 impl SacView {
     fn of(sac: &SacSystem) -> SacView {
-        let layout = sac.knead.layout();
-        let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
-        let valid = pack(Slot { valid: true, negative: false, index: 0 });
-        let negative = pack(Slot { valid: true, negative: true, index: 0 }) ^ valid;
-        let index = pack(Slot { valid: true, negative: false, index: 1 }) ^ valid;
-        // The flag bits: the one bit of a stream word that sets each flag.
-        let flag_bit = |which: fn((bool, bool)) -> bool| {
-            (0..64).find(|&b| which(sac.flags(1u64 << b))).expect("the flag has a bit") as u32
-        };
+        let bits = sac.bits();
         SacView {
             ks: sac.knead.ks,
             encoding_py: py_str(sac.knead.encoding.name()),
             weight_bits: sac.knead.bits,
             weight_max: sac.knead.qmax(),
             positions: sac.positions,
-            index_bits: layout.index_bits,
+            index_bits: sac.knead.layout().index_bits,
             slot_bits: sac.slot_bits,
             word_bits: sac.word_bits,
             word_msb: sac.word_bits - 1,
-            slot_valid_bit: valid.trailing_zeros(),
-            slot_negative_bit: negative.trailing_zeros(),
-            slot_index_lsb: index.trailing_zeros(),
-            group_end_bit: flag_bit(|f| f.0),
-            fold_end_bit: flag_bit(|f| f.1),
+            slot_valid_bit: bits.slot_valid,
+            slot_negative_bit: bits.slot_negative,
+            slot_index_lsb: bits.slot_index_lsb,
+            group_end_bit: bits.group_end,
+            fold_end_bit: bits.fold_end,
             stream_word_bits: sac.stream_word_bits(),
             directory_words: DIRECTORY_WORDS,
             length_bits: 8 * DIRECTORY_WORDS,

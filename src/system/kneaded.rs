@@ -14,11 +14,25 @@
 use super::layout::Word;
 use super::{JobShape, SystemParams};
 use crate::knead::{knead_group, KneadParams, KneadedWord, Slot};
+use crate::model::sac_array::group_beats;
 use ndarray::Array4;
 use serde::Serialize;
 
 /// Words of the directory that precedes the column streams.
 pub const DIRECTORY_WORDS: usize = 2;
+
+/// Bit positions of the stream word format, read off the packing itself (`SlotLayout::pack_slot`,
+/// [`SacSystem::flags`]) so that the C header, the manifest and the host library cannot drift from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SacBits {
+    /// Within a slot: the valid bit, the negative bit, the index's least significant bit.
+    pub slot_valid: u32,
+    pub slot_negative: u32,
+    pub slot_index_lsb: u32,
+    /// Within a stream word.
+    pub group_end: u32,
+    pub fold_end: u32,
+}
 
 /// The weight format of a SAC system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,6 +68,23 @@ impl SacSystem {
     fn pack(&self, w: &KneadedWord, group_end: bool, fold_end: bool) -> u64 {
         let word = self.knead.layout().pack_word(w).expect("a kneaded word of this layout") as u64;
         word | (group_end as u64) << self.word_bits | (fold_end as u64) << (self.word_bits + 1)
+    }
+
+    /// The format's bit positions.
+    pub fn bits(&self) -> SacBits {
+        let layout = self.knead.layout();
+        let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
+        let valid = pack(Slot { valid: true, negative: false, index: 0 });
+        let flag_bit = |which: fn((bool, bool)) -> bool| {
+            (0..64).find(|&b| which(self.flags(1u64 << b))).expect("the flag has a bit")
+        };
+        SacBits {
+            slot_valid: valid.trailing_zeros(),
+            slot_negative: (pack(Slot { valid: true, negative: true, index: 0 }) ^ valid).trailing_zeros(),
+            slot_index_lsb: (pack(Slot { valid: true, negative: false, index: 1 }) ^ valid).trailing_zeros(),
+            group_end: flag_bit(|f| f.0),
+            fold_end: flag_bit(|f| f.1),
+        }
     }
 
     /// (group_end, fold_end) of a stream word.
@@ -104,17 +135,13 @@ pub fn column_streams(sp: &SystemParams, s: &JobShape, w: &Array4<i8>) -> Vec<Ve
                 for g in 0..groups {
                     let (ky, kx, cb) = (g / s.cb / kw, g / s.cb % kw, g % s.cb);
                     let weights: Vec<i64> = (0..c_n).map(|i| weight(co, ky, kx, cb * c_n + i)).collect();
-                    let mut words = knead_group(&weights, &sac.knead)
+                    let words = knead_group(&weights, &sac.knead)
                         .unwrap_or_else(|e| {
                             panic!("SAC weights are -127..=127: output channel {co}, group (ky {ky}, kx {kx}, cb {cb}): {e}")
                         })
                         .words;
-                    if words.is_empty() {
-                        words.push(KneadedWord { slots: vec![Slot::EMPTY; sac.positions] });
-                    }
-                    let last = words.len() - 1;
-                    for (j, word) in words.iter().enumerate() {
-                        stream.push(sac.pack(word, j == last, j == last && g + 1 == groups));
+                    for b in group_beats(words, sac.positions, g + 1 == groups) {
+                        stream.push(sac.pack(&b.word, b.group_end, b.fold_end));
                     }
                 }
             }

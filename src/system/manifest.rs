@@ -6,11 +6,10 @@
 //! number of the format in `layouts.weights.sac`.
 
 use super::descriptor::{FIELDS, FLAG_LAST, FLAG_LOAD_WEIGHTS, FLAG_RELU, OP_CONV2D};
-use super::kneaded::{SacSystem, DIRECTORY_WORDS};
+use super::kneaded::{SacBits, SacSystem, DIRECTORY_WORDS};
 use super::regs::{ADDR_BITS, CTRL_DONE, CTRL_IDLE, CTRL_START, ID_VALUE, REGISTERS};
 use super::{JobError, SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
 use crate::config::Dataflow;
-use crate::knead::Slot;
 use serde_json::{json, Value};
 
 /// Ports of `<top>` in declaration order (the table in `ports.rs`).
@@ -39,14 +38,8 @@ fn mac_weights() -> Value {
 /// position read off the Rust packing (`SlotLayout::pack_slot`, `SacSystem::flags`).
 fn sac_weights(sac: &SacSystem) -> Value {
     let layout = sac.knead.layout();
-    let pack = |s: Slot| layout.pack_slot(s).expect("a slot of this layout");
-    let valid = pack(Slot { valid: true, negative: false, index: 0 }).trailing_zeros();
-    let negative = (pack(Slot { valid: true, negative: true, index: 0 }) ^ (1 << valid)).trailing_zeros();
-    let index = (pack(Slot { valid: true, negative: false, index: 1 }) ^ (1 << valid)).trailing_zeros();
-    let flag_bit = |which: fn((bool, bool)) -> bool| {
-        (0..64u32).find(|&b| which(sac.flags(1u64 << b))).expect("the flag has a bit")
-    };
-    let (group_end, fold_end) = (flag_bit(|f| f.0), flag_bit(|f| f.1));
+    let SacBits { slot_valid: valid, slot_negative: negative, slot_index_lsb: index, group_end, fold_end } =
+        sac.bits();
     let index_bits = match layout.index_bits {
         0 => "none (KS = 1)".to_string(),
         n => format!("{}:{index}", index + n - 1),

@@ -65,6 +65,7 @@ impl SystemParams {
     pub fn of(c: &Config) -> Option<SystemParams> {
         let s: &SystemConfig = c.system.as_ref()?;
         let cols = c.array.cols as usize;
+        let p = crate::config::Params::derive(c);
         Some(SystemParams {
             top: format!("{}_system", c.name),
             rows: c.array.rows as usize,
@@ -77,10 +78,8 @@ impl SystemParams {
             desc_words: DESCRIPTOR_BYTES / cols,
             acc_bits: c.pe.acc_bits.unwrap_or(32),
             dataflow: c.array.dataflow,
-            acc_depth: crate::config::Params::derive(c).acc_depth,
-            sac: crate::config::Params::derive(c)
-                .sac
-                .map(|sac| SacSystem::new(sac.knead_params(c.pe.weight_bits), sac.act_groups)),
+            acc_depth: p.acc_depth,
+            sac: p.sac.map(|sac| SacSystem::new(sac.knead_params(c.pe.weight_bits), sac.act_groups)),
         })
     }
 

@@ -94,8 +94,12 @@ impl Core for SacCore {
         // what the issuer and the column readers offer
         let group_first = self.i_ws == 0;
         let a_valid = i_live && self.fetcher.head_ready() && (!group_first || ctx.out_free >= self.keep);
-        let group: Vec<Vec<i64>> =
-            self.fetcher.head().iter().map(|word| word.iter().map(|&b| b as i8 as i64).collect()).collect();
+        // the head group as the array reads it, built only when offered (this runs every edge)
+        let group: Vec<Vec<i64>> = if a_valid {
+            self.fetcher.head().iter().map(|word| word.iter().map(|&b| b as i8 as i64).collect()).collect()
+        } else {
+            Vec::new()
+        };
         let offered: Vec<Option<WordBeat>> = (0..c_n)
             .map(|c| {
                 let col = &self.columns[c];
