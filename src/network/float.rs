@@ -180,7 +180,8 @@ fn max_pool(
     Ok(y)
 }
 
-fn eval(node: &Node, env: &HashMap<String, Value>) -> Result<Vec<Value>, String> {
+/// One node's outputs from the values in `env` (the host fallback runs single nodes through this).
+pub fn eval(node: &Node, env: &HashMap<String, Value>) -> Result<Vec<Value>, String> {
     let f = |i| f32_in(node, env, i);
     let out = match &node.op {
         op @ Op::Conv { .. } => {
@@ -215,6 +216,7 @@ fn eval(node: &Node, env: &HashMap<String, Value>) -> Result<Vec<Value>, String>
             Value::F32(f(0)?.mapv(|v| v.max(lo).min(hi)))
         }
         Op::HardSigmoid { alpha, beta } => Value::F32(f(0)?.mapv(|v| (alpha * v + beta).clamp(0.0, 1.0))),
+        Op::HardSwish => Value::F32(f(0)?.mapv(|v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0))),
         Op::Add => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a + b)?),
         Op::Sub => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a - b)?),
         Op::Mul => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a * b)?),

@@ -107,6 +107,7 @@ fn op_of(op: &OpType, a: &Attrs) -> Result<Option<Op>, String> {
             Op::Clip { min: a.float("min", f32::NEG_INFINITY), max: a.float("max", f32::INFINITY) }
         }
         OpType::HardSigmoid => Op::HardSigmoid { alpha: a.float("alpha", 0.2), beta: a.float("beta", 0.5) },
+        OpType::HardSwish => Op::HardSwish,
         OpType::Add => Op::Add,
         OpType::Sub => Op::Sub,
         OpType::Mul => Op::Mul,

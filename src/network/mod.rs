@@ -12,6 +12,7 @@ pub mod samples;
 
 use ndarray::ArrayD;
 use petgraph::graph::{DiGraph, NodeIndex};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 pub use import::{import, import_file, ImportError};
@@ -33,7 +34,7 @@ impl Value {
 }
 
 /// An operation and its attributes (ONNX defaults filled in).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
     /// 2-D convolution, NCHW input, OIHW weight (input 1), optional bias (input 2).
     Conv {
@@ -57,6 +58,9 @@ pub enum Op {
         alpha: f32,
         beta: f32,
     },
+    /// x * max(0, min(1, x / 6 + 1 / 2)) (ONNX opset 14; older exports spell it Add 3, Clip 0..6,
+    /// Mul, Div 6, which `passes::fuse_hardswish` turns into this op).
+    HardSwish,
     Add,
     Sub,
     Mul,
@@ -98,6 +102,7 @@ impl Op {
             Op::Relu => "Relu",
             Op::Clip { .. } => "Clip",
             Op::HardSigmoid { .. } => "HardSigmoid",
+            Op::HardSwish => "HardSwish",
             Op::Add => "Add",
             Op::Sub => "Sub",
             Op::Mul => "Mul",
@@ -119,7 +124,7 @@ impl Op {
 
 /// One operation of the network: its ONNX node name and the tensors it reads and writes (an empty
 /// input name is an omitted optional input).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub name: String,
     pub op: Op,
