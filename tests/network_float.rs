@@ -149,3 +149,30 @@ fn folding_batchnorm_into_convs_keeps_the_outputs() {
     eprintln!("BatchNormalization folded into {n} convs: max output difference {diff:.2e}");
     assert!(diff < 1e-5, "folding changed the outputs by {diff}");
 }
+
+#[test]
+fn the_preparing_passes_fold_and_fuse_and_keep_the_outputs() {
+    let net = classifier();
+    let mut prepared = net.clone();
+    accelc::network::passes::prepare(&mut prepared);
+    let count = |net: &Network, op: &str| net.op_counts().iter().find(|(n, _)| *n == op).map_or(0, |c| c.1);
+    eprintln!("prepared classifier: {:?}", prepared.op_counts());
+    assert_eq!(count(&prepared, "Conv"), 53);
+    for gone in ["BatchNormalization", "Clip", "Div"] {
+        assert_eq!(count(&prepared, gone), 0, "{gone} left");
+    }
+    // the SE blocks' 18 bias Adds are conv biases now
+    assert_eq!(count(&prepared, "Add"), 8, "7 residuals and the classifier's bias");
+    assert_eq!(count(&prepared, "HardSwish"), 18);
+    let s = samples::cls_samples().unwrap();
+    let x = s.inputs.select(ndarray::Axis(0), &[0, 33]);
+    let diff = max_diff(&run_float(&net, &x), &run_float(&prepared, &x));
+    eprintln!("prepared: max output difference {diff:.2e}");
+    assert!(diff < 1e-5, "the passes changed the outputs by {diff}");
+    // a fixed input shape turns the reshape's shape arithmetic into a constant
+    accelc::network::passes::specialize_shapes(&mut prepared, x.shape()).unwrap();
+    for gone in ["Shape", "Cast", "Slice", "Concat"] {
+        assert_eq!(count(&prepared, gone), 0, "{gone} left");
+    }
+    assert_eq!(max_diff(&run_float(&net, &x), &run_float(&prepared, &x)), diff);
+}
