@@ -8,7 +8,9 @@
 pub mod float;
 pub mod import;
 pub mod passes;
+pub mod program;
 pub mod quant;
+pub mod run;
 pub mod samples;
 
 use ndarray::ArrayD;

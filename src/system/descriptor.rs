@@ -2,7 +2,7 @@
 //! it, and the checks the loader makes before it accepts a job (each failure has an error code).
 
 use super::{SystemParams, DESCRIPTOR_BYTES, PARAM_WORDS_PER_TILE};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The only opcode: a 2-D convolution (a GEMM is a 1x1 convolution over a 1 x M image).
 pub const OP_CONV2D: u8 = 1;
@@ -52,7 +52,7 @@ pub const FIELDS: &[FieldDef] = &[
 ];
 
 /// A job descriptor, field by field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Descriptor {
     pub opcode: u8,
     pub flags: u8,
@@ -233,6 +233,14 @@ impl Descriptor {
             pad_top: b[22],
             pad_left: b[23],
         }
+    }
+
+    /// Useful multiply-accumulates: out_c x out_h x out_w x kh x kw x in_c.
+    pub fn macs(&self) -> u64 {
+        [self.out_c, self.out_h, self.out_w, self.kh as u16, self.kw as u16, self.in_c]
+            .iter()
+            .map(|&v| v as u64)
+            .product()
     }
 
     /// The shape in words and folds (no checks; zero fields give zero counts).

@@ -15,6 +15,8 @@ use ndarray::{s, Array3, Array4};
 #[derive(Debug, Clone)]
 pub struct PlannedJob {
     pub job: ConvJob,
+    /// First input row of the job's band (the rows of `job.x`).
+    pub iy0: usize,
     /// First output row and first output channel of the job's output.
     pub oy0: usize,
     pub co0: usize,
@@ -79,6 +81,7 @@ pub fn plan_layer(
             }
             jobs.push(PlannedJob {
                 job: ConvJob { desc, x: xb, w: wg.clone(), requant: requant[co0..co1].to_vec() },
+                iy0: lo,
                 oy0,
                 co0,
             });

@@ -204,6 +204,58 @@ pub fn build(sp: &SystemParams, design: &Design, build_root: &Path, wave: WaveFo
     verilator::build_testbench(build_root, &src)
 }
 
+/// Runs the testbench on a stimulus file, writing its trace to `result`, for at most `limit` edges.
+fn launch(
+    tb: &Testbench,
+    stim: &Path,
+    result: &Path,
+    limit: u64,
+    wave: Option<&Path>,
+) -> Result<std::process::Output> {
+    let abs = |p: &Path| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()) };
+    let mut cmd = Command::new(&tb.exe);
+    cmd.arg(format!("+stim={}", abs(stim).display()))
+        .arg(format!("+result={}", abs(result).display()))
+        .arg(format!("+limit={limit}"));
+    if let Some(w) = wave {
+        cmd.arg(format!("+trace={}", abs(w).display()));
+    }
+    cmd.output().with_context(|| format!("running {}", tb.exe.display()))
+}
+
+/// Runs a stimulus on the RTL (no model): the trace the testbench writes, for at most `limit` edges.
+pub fn run_rtl(tb: &Testbench, stim: &Stimulus, work: &Path, limit: u64) -> Result<SystemTrace> {
+    std::fs::create_dir_all(work).with_context(|| format!("creating {}", work.display()))?;
+    let (stim_path, result) = (work.join("stimulus.txt"), work.join("got.txt"));
+    std::fs::write(&stim_path, stimulus_text(stim))?;
+    let _ = std::fs::remove_file(&result);
+    let out = launch(tb, &stim_path, &result, limit, None)?;
+    anyhow::ensure!(
+        out.status.success(),
+        "testbench exited with {}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout).trim(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    SystemTrace::parse(&std::fs::read_to_string(&result)?)
+}
+
+/// A trace's output word (hex, lane 0 in the low byte) as `bytes` lanes.
+pub fn word_from_hex(hex: &str, bytes: usize) -> Result<Word> {
+    let digits: Vec<u8> = hex.bytes().rev().collect();
+    (0..bytes)
+        .map(|b| {
+            let pair: String =
+                digits.iter().skip(2 * b).take(2).rev().map(|&d| d as char).collect::<String>();
+            if pair.is_empty() {
+                Ok(0)
+            } else {
+                u8::from_str_radix(&pair, 16).with_context(|| format!("output word {hex:?}"))
+            }
+        })
+        .collect()
+}
+
 /// A case's model run and the RTL's, compared.
 #[derive(Debug, Clone)]
 pub struct SystemChecked {
@@ -256,16 +308,8 @@ pub fn check_case(
     std::fs::write(work.join("expected.txt"), expected.to_text())?;
     let result = work.join("got.txt");
     let _ = std::fs::remove_file(&result);
-    let abs = |p: &Path| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()) };
     let limit = run.done_edge + run.done_edge / 2 + 1000;
-    let mut cmd = Command::new(&tb.exe);
-    cmd.arg(format!("+stim={}", abs(&stim_path).display()))
-        .arg(format!("+result={}", abs(&result).display()))
-        .arg(format!("+limit={limit}"));
-    if let Some(w) = wave {
-        cmd.arg(format!("+trace={}", abs(w).display()));
-    }
-    let out = cmd.output().with_context(|| format!("running {}", tb.exe.display()))?;
+    let out = launch(tb, &stim_path, &result, limit, wave)?;
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let mut mismatches = check_model_outputs(sp, case, &run);
     let got = if out.status.success() {

@@ -1,0 +1,466 @@
+//! A network compiled for a system top: the int8 program.
+//!
+//! Lowering, after the preparing passes and with the input shape fixed: each group-1 Conv with a
+//! constant weight and symmetric padding becomes an **accelerator layer** (its ReLU fused when the
+//! ReLU is the conv's only reader), and so does a MatMul by a constant matrix (its bias Add fused).
+//! Every other node is a **host step**, run by the float executor on dequantized inputs
+//! (`run::run`) — as a host CPU would, in float: a tensor is int8 (with a per-tensor scale, zero point
+//! 0) where it crosses the stream, at an accelerator layer's input and output.
+//!
+//! On disk (`save` / `load`): `program.json` (the steps, scales, and each accelerator layer's job
+//! descriptors: the jobs a host sends for one inference), `layers/<i>.weights.npy` (int8 OHWI),
+//! `layers/<i>.requant.npy` (int64 out_c x 3: bias, mult, shift), `constants/<name>.npy` (the host
+//! steps' constant inputs).
+
+use super::quant::{quantize_per_channel, requant_records};
+use super::{float, passes, Network, Node, Op, Value};
+use crate::system::cases::Geometry;
+use crate::system::layout::Requant;
+use crate::system::plan::plan_layer;
+use crate::system::{Descriptor, SystemParams};
+use anyhow::{bail, ensure, Context, Result};
+use ndarray::{Array2, Array3, Array4, ArrayD, Axis, IxDyn};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// What an accelerator layer computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    /// NCHW input, one image at a time (HWC on the system top).
+    Conv,
+    /// A 2-D input M x K times a constant K x N: a 1x1 convolution over a 1 x M image of K channels.
+    MatMul,
+}
+
+/// One job of a layer as the host sends it: its descriptor, the input rows it carries and where its
+/// output goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPlan {
+    pub descriptor: Descriptor,
+    /// Input rows [iy0, iy0 + in_h) of the layer's input (HWC).
+    pub iy0: usize,
+    /// First output row and output channel of the job's output.
+    pub oy0: usize,
+    pub co0: usize,
+}
+
+/// A layer the system top runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccelLayer {
+    /// The ONNX node (the conv or matmul).
+    pub name: String,
+    pub kind: LayerKind,
+    pub input: String,
+    pub output: String,
+    /// Kernel, stride, dilation, symmetric padding (rows, columns).
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub dilation: [usize; 2],
+    pub pad: [usize; 2],
+    pub relu: bool,
+    /// Scales of the input, the output and each output channel's weights.
+    pub in_scale: f64,
+    pub out_scale: f64,
+    pub weight_scales: Vec<f64>,
+    /// Multiply-accumulates of one inference.
+    pub macs: u64,
+    /// The jobs of one image (a MatMul: of the whole M x K input).
+    pub jobs: Vec<JobPlan>,
+    /// int8 OHWI weights.
+    #[serde(skip)]
+    pub weights: Array4<i8>,
+    #[serde(skip)]
+    pub requant: Vec<Requant>,
+}
+
+impl AccelLayer {
+    pub fn geometry(&self) -> Geometry {
+        Geometry {
+            k: (self.kernel[0], self.kernel[1]),
+            stride: (self.stride[0], self.stride[1]),
+            dil: (self.dilation[0], self.dilation[1]),
+            pad: (self.pad[0], self.pad[1]),
+        }
+    }
+}
+
+/// One step of a program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    Accel(AccelLayer),
+    Host(Node),
+}
+
+/// A compiled network.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Program {
+    /// The system top it was compiled for (config name) and its array.
+    pub system: String,
+    pub rows: usize,
+    pub cols: usize,
+    pub input: String,
+    pub input_shape: Vec<usize>,
+    pub outputs: Vec<String>,
+    pub calibration: Calibration,
+    /// The scale of every int8 tensor: the accelerator layers' inputs and outputs (value = q x scale).
+    pub scales: BTreeMap<String, f64>,
+    pub steps: Vec<Step>,
+    /// Constant inputs of the host steps.
+    #[serde(skip)]
+    pub constants: HashMap<String, Value>,
+}
+
+/// How activation scales are chosen from the calibration inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Calibration {
+    /// scale = max |x| / 127: nothing clips.
+    Max,
+    /// The clip value c (scale = c / 127) that minimises the expected squared error over a
+    /// 2048-bin histogram of |x|: values above c pay (|x| - c)^2, values below the rounding noise
+    /// (c / 127)^2 / 12. Outliers clip, the bulk of the values gets finer steps.
+    Mse,
+}
+
+const BINS: usize = 2048;
+
+/// Every float tensor's clip value over the calibration inputs (batches, run one image at a time:
+/// a compiled network takes batch 1).
+pub fn calibrate(net: &Network, inputs: &[ArrayD<f32>], method: Calibration) -> Result<HashMap<String, f32>> {
+    let images: Vec<ArrayD<f32>> =
+        inputs.iter().flat_map(|b| b.axis_chunks_iter(Axis(0), 1).map(|x| x.to_owned())).collect();
+    let run = |x: &ArrayD<f32>| -> Result<Vec<(String, ArrayD<f32>)>> {
+        let env = float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))])?;
+        Ok(env
+            .into_iter()
+            .filter_map(|(n, v)| match v {
+                Value::F32(a) if !net.constants.contains_key(&n) => Some((n, a)),
+                _ => None,
+            })
+            .collect())
+    };
+    let mut absmax: HashMap<String, f32> = HashMap::new();
+    for x in &images {
+        for (name, a) in run(x)? {
+            let e = absmax.entry(name).or_default();
+            *e = a.iter().fold(*e, |m, v| m.max(v.abs()));
+        }
+    }
+    if method == Calibration::Max {
+        return Ok(absmax);
+    }
+    let mut hist: HashMap<String, Vec<u64>> = HashMap::new();
+    for x in &images {
+        for (name, a) in run(x)? {
+            let m = absmax[&name];
+            let h = hist.entry(name).or_insert_with(|| vec![0; BINS]);
+            if m > 0.0 {
+                for v in &a {
+                    h[((v.abs() / m * BINS as f32) as usize).min(BINS - 1)] += 1;
+                }
+            }
+        }
+    }
+    Ok(absmax.into_iter().map(|(name, m)| (name.clone(), m * mse_clip(&hist[&name]))).collect())
+}
+
+/// The clip value, as a fraction of the histogram's range, that minimises the expected squared error.
+fn mse_clip(hist: &[u64]) -> f32 {
+    let center = |i: usize| (i as f64 + 0.5) / hist.len() as f64;
+    let error = |c: f64| -> f64 {
+        let step = c / 127.0;
+        hist.iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let v = center(i);
+                n as f64 * if v > c { (v - c).powi(2) } else { step * step / 12.0 }
+            })
+            .sum()
+    };
+    (16..=hist.len())
+        .step_by(16)
+        .map(|i| i as f64 / hist.len() as f64)
+        .min_by(|a, b| error(*a).total_cmp(&error(*b)))
+        .unwrap_or(1.0) as f32
+}
+
+/// Compiles `net` (as imported) for the system top `sp` (config `system`), calibrating activations on
+/// `calib` (each N x input shape; the input shape is the first's, batch 1).
+pub fn compile(
+    net: &Network,
+    system: &str,
+    sp: &SystemParams,
+    calib: &[ArrayD<f32>],
+    method: Calibration,
+) -> Result<Program> {
+    ensure!(!calib.is_empty(), "no calibration inputs");
+    ensure!(net.inputs.len() == 1, "the network has {} inputs; one is supported", net.inputs.len());
+    let mut net = net.clone();
+    let mut shape = calib[0].shape().to_vec();
+    shape[0] = 1;
+    passes::prepare(&mut net);
+    passes::specialize_shapes(&mut net, &shape)?;
+    let absmax = calibrate(&net, calib, method)?;
+    let nodes = net.nodes();
+    let readers = |t: &str| nodes.iter().filter(|n| n.inputs.iter().any(|i| i == t)).collect::<Vec<_>>();
+    let mut scales: BTreeMap<String, f64> = BTreeMap::new();
+    let scale_of = |t: &str| absmax.get(t).map_or(1.0, |&m| if m > 0.0 { m as f64 / 127.0 } else { 1.0 });
+    let mut fused: Vec<String> = Vec::new();
+    let mut steps = Vec::new();
+    for node in &nodes {
+        if fused.contains(&node.name) {
+            continue;
+        }
+        // the op fused into this one: its only reader, a ReLU (conv) or a bias Add (matmul)
+        let next = match readers(&node.outputs[0]).as_slice() {
+            [r] if !net.outputs.contains(&node.outputs[0]) => Some((*r).clone()),
+            _ => None,
+        };
+        let Some((mut layer, fused_node)) = lower(&net, node, next.as_ref(), scale_of(&node.inputs[0]))?
+        else {
+            steps.push(Step::Host(node.clone()));
+            continue;
+        };
+        fused.extend(fused_node);
+        layer.out_scale = scale_of(&layer.output);
+        let bias = layer_bias(&net, node, next.as_ref(), &layer);
+        layer.requant = requant_records(&bias, layer.in_scale, &layer.weight_scales, layer.out_scale);
+        layer.jobs = plan_jobs(sp, &layer, &shape_of(&net, &layer.input, &shape)?)?;
+        layer.macs = layer.jobs.iter().map(|j| j.descriptor.macs()).sum();
+        scales.insert(layer.input.clone(), layer.in_scale);
+        scales.insert(layer.output.clone(), layer.out_scale);
+        steps.push(Step::Accel(layer));
+    }
+    let used: Vec<&String> = steps
+        .iter()
+        .filter_map(|s| if let Step::Host(n) = s { Some(&n.inputs) } else { None })
+        .flatten()
+        .collect();
+    let constants =
+        net.constants.iter().filter(|(k, _)| used.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    Ok(Program {
+        system: system.to_string(),
+        rows: sp.rows,
+        cols: sp.cols,
+        input: net.inputs[0].0.clone(),
+        input_shape: shape,
+        calibration: method,
+        outputs: net.outputs.clone(),
+        scales,
+        steps,
+        constants,
+    })
+}
+
+/// The shape of tensor `t` on an input of `shape` (one float run on zeros).
+fn shape_of(net: &Network, t: &str, shape: &[usize]) -> Result<Vec<usize>> {
+    let env = float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(ArrayD::zeros(IxDyn(shape))))])?;
+    Ok(env.get(t).context("tensor without a value")?.shape().to_vec())
+}
+
+fn const_f32<'a>(net: &'a Network, name: &str) -> Option<&'a ArrayD<f32>> {
+    match net.constants.get(name) {
+        Some(Value::F32(a)) => Some(a),
+        _ => None,
+    }
+}
+
+/// The accelerator layer of `node` (with `next` fused if it fits), or None: a host step.
+fn lower(
+    net: &Network,
+    node: &Node,
+    next: Option<&Node>,
+    in_scale: f64,
+) -> Result<Option<(AccelLayer, Option<String>)>> {
+    let layer = |kind, w: Array4<f32>, g: [[usize; 2]; 4], relu, output: &str| {
+        let (q, weight_scales) = quantize_per_channel(&w.into_dyn());
+        let weights = q.into_dimensionality().expect("rank 4");
+        AccelLayer {
+            name: node.name.clone(),
+            kind,
+            input: node.inputs[0].clone(),
+            output: output.to_string(),
+            kernel: g[0],
+            stride: g[1],
+            dilation: g[2],
+            pad: g[3],
+            relu,
+            in_scale,
+            out_scale: 0.0,
+            weight_scales,
+            macs: 0,
+            jobs: vec![],
+            weights,
+            requant: vec![],
+        }
+    };
+    match &node.op {
+        Op::Conv { strides, pads, dilations, group: 1 } if pads[0] == pads[2] && pads[1] == pads[3] => {
+            let Some(w) = const_f32(net, &node.inputs[1]) else { return Ok(None) };
+            let Ok(w4) = w.view().into_dimensionality::<ndarray::Ix4>() else { return Ok(None) };
+            // OIHW -> OHWI
+            let w = w4.permuted_axes([0, 2, 3, 1]).as_standard_layout().to_owned();
+            let relu = next.filter(|n| n.op == Op::Relu);
+            let output = relu.map_or(&node.outputs[0], |r| &r.outputs[0]);
+            let k = [w.dim().1, w.dim().2];
+            let l = layer(
+                LayerKind::Conv,
+                w,
+                [k, *strides, *dilations, [pads[0], pads[1]]],
+                relu.is_some(),
+                output,
+            );
+            Ok(Some((l, relu.map(|r| r.name.clone()))))
+        }
+        Op::MatMul => {
+            let Some(b) = const_f32(net, &node.inputs[1]) else { return Ok(None) };
+            let Ok(b2) = b.view().into_dimensionality::<ndarray::Ix2>() else { return Ok(None) };
+            let (k, n) = b2.dim();
+            // K x N -> N x 1 x 1 x K
+            let w = b2.t().as_standard_layout().to_owned().into_shape_with_order((n, 1, 1, k))?;
+            let bias = next.filter(|a| a.op == Op::Add && matmul_bias(net, a, &node.outputs[0], n).is_some());
+            let output = bias.map_or(&node.outputs[0], |a| &a.outputs[0]);
+            let l = layer(LayerKind::MatMul, w, [[1, 1], [1, 1], [1, 1], [0, 0]], false, output);
+            Ok(Some((l, bias.map(|a| a.name.clone()))))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The constant of `add` that adds one value per column to `t` (M x n), if it is one.
+fn matmul_bias<'a>(net: &'a Network, add: &Node, t: &str, n: usize) -> Option<&'a ArrayD<f32>> {
+    let other = add.inputs.iter().find(|i| *i != t)?;
+    const_f32(net, other).filter(|b| b.len() == n && b.shape().last() == Some(&n))
+}
+
+/// A layer's float bias per output channel (0 without one).
+fn layer_bias(net: &Network, node: &Node, next: Option<&Node>, layer: &AccelLayer) -> Vec<f32> {
+    let n = layer.weights.dim().0;
+    let bias = match layer.kind {
+        LayerKind::Conv => node.inputs.get(2).filter(|t| !t.is_empty()).and_then(|t| const_f32(net, t)),
+        LayerKind::MatMul => next
+            .filter(|a| a.outputs[0] == layer.output)
+            .and_then(|a| matmul_bias(net, a, &node.outputs[0], n)),
+    };
+    bias.map_or(vec![0.0; n], |b| b.iter().copied().collect())
+}
+
+/// The layer's input as the system top's images: HWC per image (a MatMul's M x K input is one
+/// 1 x M image of K channels).
+pub fn layer_images(kind: LayerKind, x: &ArrayD<i8>) -> Result<Vec<Array3<i8>>> {
+    match (kind, x.shape()) {
+        (LayerKind::Conv, &[n, _, _, _]) => Ok((0..n)
+            .map(|b| {
+                x.index_axis(Axis(0), b).permuted_axes(IxDyn(&[1, 2, 0])).as_standard_layout().to_owned()
+            })
+            .map(|a| a.into_dimensionality().expect("rank 3"))
+            .collect()),
+        (LayerKind::MatMul, &[m, k]) => Ok(vec![x.to_shape((1, m, k))?.to_owned()]),
+        (_, s) => bail!("a {kind:?} layer cannot take an input of shape {s:?}"),
+    }
+}
+
+/// The layer's output from its images (the inverse of `layer_images`).
+pub fn layer_output(kind: LayerKind, images: Vec<Array3<i8>>) -> ArrayD<i8> {
+    match kind {
+        LayerKind::Conv => {
+            let views: Vec<_> =
+                images.iter().map(|y| y.view().permuted_axes([2, 0, 1]).insert_axis(Axis(0))).collect();
+            ndarray::concatenate(Axis(0), &views).expect("equal image shapes").into_dyn()
+        }
+        LayerKind::MatMul => {
+            let y = &images[0];
+            let (_, m, n) = y.dim();
+            let y: Array2<i8> = y.to_shape((m, n)).expect("1 x M x N").to_owned();
+            y.into_dyn()
+        }
+    }
+}
+
+/// The jobs of one image of the layer's input of shape `shape`.
+fn plan_jobs(sp: &SystemParams, layer: &AccelLayer, shape: &[usize]) -> Result<Vec<JobPlan>> {
+    let zeros = ArrayD::<i8>::zeros(IxDyn(shape));
+    let image = layer_images(layer.kind, &zeros)?.swap_remove(0);
+    let plan = plan_layer(sp, &image, &layer.weights, &layer.requant, &layer.geometry(), 0, layer.relu)
+        .with_context(|| format!("layer {:?}", layer.name))?;
+    Ok(plan.iter().map(|p| JobPlan { descriptor: p.job.desc, iy0: p.iy0, oy0: p.oy0, co0: p.co0 }).collect())
+}
+
+fn npy_name(tensor: &str) -> String {
+    tensor.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect()
+}
+
+impl Program {
+    /// The accelerator layers in order.
+    pub fn layers(&self) -> impl Iterator<Item = &AccelLayer> {
+        self.steps.iter().filter_map(|s| if let Step::Accel(l) = s { Some(l) } else { None })
+    }
+
+    /// Writes the program into `dir`, replacing it whole (never half-written).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        crate::fsutil::write_dir_atomic(dir, |staging| self.write_files(staging))
+    }
+
+    fn write_files(&self, dir: &Path) -> Result<()> {
+        use ndarray_npy::write_npy;
+        std::fs::create_dir_all(dir.join("layers"))?;
+        std::fs::create_dir_all(dir.join("constants"))?;
+        for (i, l) in self.layers().enumerate() {
+            write_npy(dir.join(format!("layers/{i}.weights.npy")), &l.weights)?;
+            let rq = Array2::from_shape_fn((l.requant.len(), 3), |(o, f)| {
+                let r = &l.requant[o];
+                [r.bias as i64, r.mult as i64, r.shift as i64][f]
+            });
+            write_npy(dir.join(format!("layers/{i}.requant.npy")), &rq)?;
+        }
+        for (name, v) in &self.constants {
+            let path = dir.join("constants").join(format!("{}.npy", npy_name(name)));
+            match v {
+                Value::F32(a) => write_npy(path, a)?,
+                Value::I64(a) => write_npy(path, a)?,
+            }
+        }
+        std::fs::write(dir.join("program.json"), serde_json::to_string_pretty(self)?)?;
+        Ok(())
+    }
+
+    /// Reads a program written by `save`.
+    pub fn load(dir: &Path) -> Result<Program> {
+        use ndarray_npy::read_npy;
+        let path = dir.join("program.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut p: Program = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        let mut i = 0;
+        for step in &mut p.steps {
+            match step {
+                Step::Accel(l) => {
+                    l.weights = read_npy(dir.join(format!("layers/{i}.weights.npy")))?;
+                    let rq: Array2<i64> = read_npy(dir.join(format!("layers/{i}.requant.npy")))?;
+                    l.requant = rq
+                        .rows()
+                        .into_iter()
+                        .map(|r| Requant { bias: r[0] as i32, mult: r[1] as u16, shift: r[2] as u8 })
+                        .collect();
+                    i += 1;
+                }
+                Step::Host(n) => {
+                    for name in &n.inputs {
+                        let path = dir.join("constants").join(format!("{}.npy", npy_name(name)));
+                        if p.constants.contains_key(name) || !path.is_file() {
+                            continue;
+                        }
+                        let v = read_npy::<_, ArrayD<f32>>(&path)
+                            .map(Value::F32)
+                            .or_else(|_| read_npy::<_, ArrayD<i64>>(&path).map(Value::I64))
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        p.constants.insert(name.clone(), v);
+                    }
+                }
+            }
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,287 @@
+//! Running a compiled [`Program`]: accelerator layers on a system-top backend ([`Accelerator`]: the
+//! plain integer reference, the cycle-exact model, or the RTL in Verilator), host steps in float on
+//! dequantized inputs (the host fallback); a float tensor is quantized where an accelerator layer
+//! reads it.
+
+use super::program::{layer_images, layer_output, AccelLayer, Program, Step};
+use super::{float, Value};
+use crate::model::system as model;
+use crate::rng::SplitMix64;
+use crate::system::cases::{stimulus, Pacing};
+use crate::system::layout::{unpack_output, ConvJob, Word};
+use crate::system::plan::{assemble, plan_layer};
+use crate::system::{reference, JobError, SystemParams};
+use anyhow::{bail, ensure, Context, Result};
+use ndarray::{Array3, ArrayD, Axis};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One system run's results: each job's output (HWC) and the CYCLES register, if the backend counts.
+pub struct JobsRun {
+    pub outputs: Vec<Array3<i8>>,
+    pub cycles: Option<u64>,
+}
+
+/// A system top that runs a layer's jobs (one run: START to DONE, frames back to back).
+pub trait Accelerator {
+    fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun>;
+}
+
+/// The plain integer convolution of `system::reference` (fast; no cycle counts).
+pub struct Reference;
+
+impl Accelerator for Reference {
+    fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun> {
+        Ok(JobsRun { outputs: jobs.iter().map(reference::conv).collect(), cycles: None })
+    }
+}
+
+/// The system top's cycle-exact model, streams at full speed.
+pub struct CycleModel {
+    pub sp: SystemParams,
+}
+
+/// Splits a run's output words into the jobs' outputs.
+pub fn job_outputs(sp: &SystemParams, jobs: &[ConvJob], words: &[Word]) -> Result<Vec<Array3<i8>>> {
+    let mut at = 0;
+    let mut outs = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let n = job.desc.shape(sp).out_words;
+        let w = words.get(at..at + n).context("the run returned fewer output words than its jobs make")?;
+        outs.push(unpack_output(sp, &job.desc, w));
+        at += n;
+    }
+    ensure!(at == words.len(), "the run returned {} output words, its jobs make {at}", words.len());
+    Ok(outs)
+}
+
+/// The ERROR register as an error.
+pub fn check_error(code: u32, job: u32) -> Result<()> {
+    if code != 0 {
+        let name = JobError::ALL.iter().find(|e| e.code() == code).map_or("?", |e| e.name());
+        bail!("the system top stopped with ERROR = {code} ({name}) at job {job}");
+    }
+    Ok(())
+}
+
+impl Accelerator for CycleModel {
+    fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun> {
+        let stim = stimulus(&self.sp, jobs, Pacing::FULL_SPEED, &mut SplitMix64::new(0));
+        let run = model::run(&self.sp, self.sp.acc_bits, &stim, u64::MAX).map_err(anyhow::Error::msg)?;
+        check_error(run.regs.error, run.regs.error_job)?;
+        let words: Vec<Word> = run.outputs.into_iter().map(|o| o.word).collect();
+        Ok(JobsRun { outputs: job_outputs(&self.sp, jobs, &words)?, cycles: Some(run.regs.cycles) })
+    }
+}
+
+/// A tensor of the int pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tensor {
+    /// int8 values and their scale.
+    Q(ArrayD<i8>, f64),
+    /// Float (the graph outputs).
+    F(ArrayD<f32>),
+    /// int64 (shapes, indices).
+    I(ArrayD<i64>),
+}
+
+impl Tensor {
+    /// The value the float executor sees (int8 dequantized).
+    pub fn value(&self) -> Value {
+        match self {
+            Tensor::Q(q, s) => Value::F32(q.mapv(|v| (v as f64 * s) as f32)),
+            Tensor::F(a) => Value::F32(a.clone()),
+            Tensor::I(a) => Value::I64(a.clone()),
+        }
+    }
+
+    pub fn float(&self) -> Option<ArrayD<f32>> {
+        match self.value() {
+            Value::F32(a) => Some(a),
+            Value::I64(_) => None,
+        }
+    }
+}
+
+/// Quantizes to int8 with `scale`: round half away from zero, saturated to [-128, 127] like the
+/// system top's output stage.
+pub fn quantize(a: &ArrayD<f32>, scale: f64) -> ArrayD<i8> {
+    a.mapv(|v| (v as f64 / scale).round().clamp(-128.0, 127.0) as i8)
+}
+
+/// One accelerator layer's figures in a run (all images of the batch).
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRecord {
+    pub name: String,
+    pub output: String,
+    pub jobs: usize,
+    pub macs: u64,
+    pub cycles: Option<u64>,
+    /// MACs / (cycles x R x C).
+    pub utilization: Option<f64>,
+}
+
+/// The result of a run: every tensor, the graph outputs in float, and the accelerator layers' figures.
+pub struct IntRun {
+    pub tensors: HashMap<String, Tensor>,
+    pub outputs: Vec<(String, ArrayD<f32>)>,
+    pub layers: Vec<LayerRecord>,
+}
+
+impl IntRun {
+    pub fn cycles(&self) -> Option<u64> {
+        self.layers.iter().map(|l| l.cycles).sum()
+    }
+}
+
+/// Runs `program` on `x` (float, the graph input's shape with any batch), one image at a time; the
+/// run's tensors are the last image's, its outputs are stacked along axis 0 and its layer figures
+/// summed. `progress` is called after each step with (steps done, steps in all).
+pub fn run(
+    program: &Program,
+    sp: &SystemParams,
+    x: &ArrayD<f32>,
+    acc: &mut dyn Accelerator,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<IntRun> {
+    let n = x.shape().first().copied().unwrap_or(0);
+    let steps = program.steps.len();
+    let mut runs = Vec::with_capacity(n);
+    for (b, image) in x.axis_chunks_iter(Axis(0), 1).enumerate() {
+        runs.push(run_one(program, sp, &image.to_owned(), acc, &mut |i, _| {
+            progress(b * steps + i, n * steps)
+        })?);
+    }
+    let mut last = runs.pop().context("an empty batch")?;
+    for (o, (_, y)) in last.outputs.iter_mut().enumerate() {
+        let views: Vec<_> = runs.iter().map(|r| r.outputs[o].1.view()).chain([y.view()]).collect();
+        *y = ndarray::concatenate(Axis(0), &views)?;
+    }
+    for r in &runs {
+        for (total, l) in last.layers.iter_mut().zip(&r.layers) {
+            total.jobs += l.jobs;
+            total.macs += l.macs;
+            total.cycles = total.cycles.zip(l.cycles).map(|(a, b)| a + b);
+        }
+    }
+    for l in &mut last.layers {
+        l.utilization = l.cycles.map(|c| l.macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64));
+    }
+    Ok(last)
+}
+
+/// Runs `program` on one image (batch 1).
+fn run_one(
+    program: &Program,
+    sp: &SystemParams,
+    x: &ArrayD<f32>,
+    acc: &mut dyn Accelerator,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<IntRun> {
+    ensure!(
+        (sp.rows, sp.cols) == (program.rows, program.cols),
+        "the program was compiled for a {}x{} array, the system top is {}x{}",
+        program.rows,
+        program.cols,
+        sp.rows,
+        sp.cols
+    );
+    ensure!(
+        x.shape() == program.input_shape,
+        "input shape {:?}: the program takes {:?} (any batch)",
+        x.shape(),
+        program.input_shape
+    );
+    let mut env: HashMap<String, Tensor> = HashMap::new();
+    env.insert(program.input.clone(), Tensor::F(x.clone()));
+    let mut layers = Vec::new();
+    for (i, step) in program.steps.iter().enumerate() {
+        match step {
+            Step::Accel(l) => {
+                let (y, record) =
+                    run_layer(sp, l, &env, acc).with_context(|| format!("layer {:?}", l.name))?;
+                env.insert(l.output.clone(), Tensor::Q(y, l.out_scale));
+                layers.push(record);
+            }
+            Step::Host(node) => {
+                let mut values: HashMap<String, Value> = HashMap::new();
+                for name in node.inputs.iter().filter(|n| !n.is_empty()) {
+                    let v = match (program.constants.get(name), env.get(name)) {
+                        (Some(c), _) => c.clone(),
+                        (None, Some(t)) => t.value(),
+                        (None, None) => bail!("node {:?}: input {name:?} has no value", node.name),
+                    };
+                    values.insert(name.clone(), v);
+                }
+                let outs = float::eval(node, &values)
+                    .map_err(|why| anyhow::anyhow!("node {:?} ({}): {why}", node.name, node.op.name()))?;
+                for (name, v) in node.outputs.iter().zip(outs) {
+                    let t = match v {
+                        Value::I64(a) => Tensor::I(a),
+                        Value::F32(a) => Tensor::F(a),
+                    };
+                    env.insert(name.clone(), t);
+                }
+            }
+        }
+        progress(i + 1, program.steps.len());
+    }
+    let outputs = program
+        .outputs
+        .iter()
+        .map(|o| {
+            Ok((
+                o.clone(),
+                env.get(o)
+                    .and_then(Tensor::float)
+                    .with_context(|| format!("output {o:?} has no float value"))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    Ok(IntRun { tensors: env, outputs, layers })
+}
+
+/// One accelerator layer on every image of its input.
+fn run_layer(
+    sp: &SystemParams,
+    l: &AccelLayer,
+    env: &HashMap<String, Tensor>,
+    acc: &mut dyn Accelerator,
+) -> Result<(ArrayD<i8>, LayerRecord)> {
+    // an accelerator layer's output is already int8 at the scale its reader expects; a host result is quantized here
+    let x = match env.get(&l.input) {
+        Some(Tensor::Q(q, s)) if *s == l.in_scale => q.clone(),
+        Some(t) => quantize(&t.float().context("an int64 input")?, l.in_scale),
+        None => bail!("input {:?} has no value", l.input),
+    };
+    let x = &x;
+    let mut images = Vec::new();
+    let (mut jobs_n, mut macs, mut cycles) = (0, 0, Some(0u64));
+    for image in layer_images(l.kind, x)? {
+        let plan = plan_layer(sp, &image, &l.weights, &l.requant, &l.geometry(), 0, l.relu)?;
+        let jobs: Vec<ConvJob> = plan.iter().map(|p| p.job.clone()).collect();
+        let r = acc.run_jobs(&jobs)?;
+        jobs_n += jobs.len();
+        macs += jobs.iter().map(|j| j.desc.macs()).sum::<u64>();
+        cycles = cycles.zip(r.cycles).map(|(a, b)| a + b);
+        images.push(assemble(&plan, &r.outputs, l.weights.dim().0));
+    }
+    let utilization = cycles.map(|c| macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64));
+    let record = LayerRecord {
+        name: l.name.clone(),
+        output: l.output.clone(),
+        jobs: jobs_n,
+        macs,
+        cycles,
+        utilization,
+    };
+    Ok((layer_output(l.kind, images), record))
+}
+
+/// Signal-to-quantization-noise ratio of `q` against the float `f` (same shape), in dB (infinite when equal).
+pub fn sqnr_db(f: &ArrayD<f32>, q: &ArrayD<f32>) -> f64 {
+    assert_eq!(f.shape(), q.shape(), "SQNR of tensors of different shapes");
+    let signal: f64 = f.iter().map(|&v| (v as f64).powi(2)).sum();
+    let noise: f64 = f.iter().zip(q).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum();
+    10.0 * (signal / noise).log10()
+}
