@@ -155,6 +155,110 @@ fn conv(
     ArrayD::from_shape_vec(IxDyn(&[n, m, oh, ow]), y).map_err(|e| e.to_string())
 }
 
+/// 2-D transposed convolution (see [`Op::ConvTranspose`]): each input pixel scatters its value, times
+/// the kernel, into the output.
+fn conv_transpose(
+    x: &ArrayD<f32>,
+    w: &ArrayD<f32>,
+    bias: Option<&ArrayD<f32>>,
+    op: &Op,
+) -> Result<ArrayD<f32>, String> {
+    let Op::ConvTranspose { strides, pads, dilations, group, output_padding } = *op else { unreachable!() };
+    let (&[n, c, h, wd], &[wc, mg, kh, kw]) = (x.shape(), w.shape()) else {
+        return Err(format!(
+            "input {:?} and weight {:?}: 2-D transposed convolution needs rank 4",
+            x.shape(),
+            w.shape()
+        ));
+    };
+    if wc != c || c % group != 0 {
+        return Err(format!("input channels {c}, weight {:?}, group {group}", w.shape()));
+    }
+    if h == 0 || wd == 0 {
+        return Err(format!("input {:?}: no pixels", x.shape()));
+    }
+    let span = |len: usize, k: usize, s: usize, d: usize, op: usize, p0: usize, p1: usize| {
+        (s * (len - 1) + op + d * (k - 1) + 1).checked_sub(p0 + p1).filter(|&v| v > 0)
+    };
+    let oh = span(h, kh, strides[0], dilations[0], output_padding[0], pads[0], pads[2])
+        .ok_or("pads larger than the output")?;
+    let ow = span(wd, kw, strides[1], dilations[1], output_padding[1], pads[1], pads[3])
+        .ok_or("pads larger than the output")?;
+    let (m, cg) = (mg * group, c / group);
+    if let Some(b) = bias.filter(|b| b.shape() != [m]) {
+        return Err(format!("bias {:?} for {m} output channels", b.shape()));
+    }
+    let xs = x.as_standard_layout();
+    let xs = xs.as_slice().expect("standard layout");
+    let ws = w.as_standard_layout();
+    let ws = ws.as_slice().expect("standard layout");
+    let mut y = vec![0f32; n * m * oh * ow];
+    // the output column of input column ix for kernel column kx, if inside the output
+    let col = |ix: usize, kx: usize| {
+        (ix * strides[1] + kx * dilations[1]).checked_sub(pads[1]).filter(|&ox| ox < ow)
+    };
+    for b in 0..n {
+        for ci in 0..c {
+            let plane = &xs[(b * c + ci) * h * wd..][..h * wd];
+            for oi in 0..mg {
+                let o = ci / cg * mg + oi;
+                let yo = &mut y[(b * m + o) * oh * ow..][..oh * ow];
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let wv = ws[((ci * mg + oi) * kh + ky) * kw + kx];
+                        for iy in 0..h {
+                            let oy = (iy * strides[0] + ky * dilations[0])
+                                .checked_sub(pads[0])
+                                .filter(|&oy| oy < oh);
+                            let Some(oy) = oy else { continue };
+                            let row = &mut yo[oy * ow..][..ow];
+                            for (ix, &v) in plane[iy * wd..][..wd].iter().enumerate() {
+                                if let Some(ox) = col(ix, kx) {
+                                    row[ox] += wv * v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut y = ArrayD::from_shape_vec(IxDyn(&[n, m, oh, ow]), y).map_err(|e| e.to_string())?;
+    if let Some(bias) = bias {
+        for (o, mut plane) in y.axis_iter_mut(Axis(1)).enumerate() {
+            let bo = bias[[o]];
+            plane.mapv_inplace(|v| v + bo);
+        }
+    }
+    Ok(y)
+}
+
+/// Nearest-neighbour resize of an NCHW tensor (see [`Op::Resize`]).
+fn resize_nearest(x: &ArrayD<f32>, scales: &ArrayD<f32>) -> Result<ArrayD<f32>, String> {
+    let &[n, c, h, w] = x.shape() else { return Err(format!("input {:?}: Resize needs rank 4", x.shape())) };
+    let &[sn, sc, sh, sw] = scales.as_slice().unwrap_or(&[]) else {
+        return Err(format!("scales {scales}: 4 values expected"));
+    };
+    if sn != 1.0 || sc != 1.0 || sh <= 0.0 || sw <= 0.0 {
+        return Err(format!("scales {scales}: N and C scales must be 1, H and W scales positive"));
+    }
+    // as onnxruntime: in f32, output side floor(in scale), source index floor(i / scale)
+    let (oh, ow) = ((h as f32 * sh).floor() as usize, (w as f32 * sw).floor() as usize);
+    let src = |i: usize, scale: f32, len: usize| ((i as f32 / scale).floor() as usize).min(len - 1);
+    let rows: Vec<usize> = (0..oh).map(|i| src(i, sh, h)).collect();
+    let cols: Vec<usize> = (0..ow).map(|i| src(i, sw, w)).collect();
+    let xs = x.as_standard_layout();
+    let xs = xs.as_slice().expect("standard layout");
+    let mut y = Vec::with_capacity(n * c * oh * ow);
+    for plane in xs.chunks_exact(h * w) {
+        for &r in &rows {
+            let row = &plane[r * w..][..w];
+            y.extend(cols.iter().map(|&k| row[k]));
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[n, c, oh, ow]), y).map_err(|e| e.to_string())
+}
+
 fn max_pool(
     x: &ArrayD<f32>,
     kernel: [usize; 2],
@@ -192,6 +296,14 @@ pub fn eval(node: &Node, env: &HashMap<String, Value>) -> Result<Vec<Value>, Str
             };
             Value::F32(conv(f(0)?, f(1)?, bias, op)?)
         }
+        op @ Op::ConvTranspose { .. } => {
+            let bias = match input(node, env, 2)? {
+                Some(Value::F32(b)) => Some(b),
+                Some(Value::I64(_)) => return Err("int64 bias".into()),
+                None => None,
+            };
+            Value::F32(conv_transpose(f(0)?, f(1)?, bias, op)?)
+        }
         Op::BatchNormalization { epsilon } => {
             let x = f(0)?;
             let (scale, bias, mean, var) = (f(1)?, f(2)?, f(3)?, f(4)?);
@@ -217,6 +329,8 @@ pub fn eval(node: &Node, env: &HashMap<String, Value>) -> Result<Vec<Value>, Str
         }
         Op::HardSigmoid { alpha, beta } => Value::F32(f(0)?.mapv(|v| (alpha * v + beta).clamp(0.0, 1.0))),
         Op::HardSwish => Value::F32(f(0)?.mapv(|v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0))),
+        Op::Sigmoid => Value::F32(f(0)?.mapv(|v| 1.0 / (1.0 + (-v).exp()))),
+        Op::Resize => Value::F32(resize_nearest(f(0)?, f(2)?)?),
         Op::Add => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a + b)?),
         Op::Sub => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a - b)?),
         Op::Mul => Value::F32(broadcast(f(0)?, f(1)?, |a, b| a * b)?),

@@ -34,17 +34,31 @@ fn tensor_value(t: &TensorProto) -> Result<Value, String> {
     let dims: Vec<usize> = t.dims().iter().map(|&d| d as usize).collect();
     let shape = IxDyn(&dims);
     let bad = |e: ndarray::ShapeError| e.to_string();
+    // an empty tensor (e.g. Resize's unused roi) has no data field at all
+    let empty = dims.iter().product::<usize>() == 0;
     match t.data_type() {
         DataType::Float => {
-            let data = t.as_f32().ok_or("float tensor without data")?.into_owned();
+            let data = match t.as_f32() {
+                Some(d) => d.into_owned(),
+                None if empty => vec![],
+                None => return Err("float tensor without data".into()),
+            };
             Ok(Value::F32(ArrayD::from_shape_vec(shape, data).map_err(bad)?))
         }
         DataType::Int64 => {
-            let data = t.as_i64().ok_or("int64 tensor without data")?.into_owned();
+            let data = match t.as_i64() {
+                Some(d) => d.into_owned(),
+                None if empty => vec![],
+                None => return Err("int64 tensor without data".into()),
+            };
             Ok(Value::I64(ArrayD::from_shape_vec(shape, data).map_err(bad)?))
         }
         DataType::Int32 => {
-            let data = t.as_i32().ok_or("int32 tensor without data")?.iter().map(|&v| v as i64).collect();
+            let data = match t.as_i32() {
+                Some(d) => d.iter().map(|&v| v as i64).collect(),
+                None if empty => vec![],
+                None => return Err("int32 tensor without data".into()),
+            };
             Ok(Value::I64(ArrayD::from_shape_vec(shape, data).map_err(bad)?))
         }
         other => Err(format!("tensor type {other:?} is not supported")),
@@ -87,7 +101,9 @@ fn usizes<const N: usize>(v: Option<Vec<i64>>, default: [usize; N]) -> Result<[u
     }
 }
 
-fn op_of(op: &OpType, a: &Attrs) -> Result<Option<Op>, String> {
+/// The typed op of an ONNX node with attributes `a` and `inputs`, in a model of default-domain
+/// `opset`; `None` for an op the importer does not know.
+fn op_of(op: &OpType, a: &Attrs, inputs: &[&str], opset: i64) -> Result<Option<Op>, String> {
     let pads_2d = |a: &Attrs| -> Result<[usize; 4], String> {
         if let Some(p) = a.string("auto_pad").filter(|p| p != "NOTSET") {
             return Err(format!("auto_pad {p} is not supported (explicit pads only)"));
@@ -101,6 +117,18 @@ fn op_of(op: &OpType, a: &Attrs) -> Result<Option<Op>, String> {
             dilations: usizes(a.ints("dilations"), [1, 1])?,
             group: a.int("group", 1).max(1) as usize,
         },
+        OpType::ConvTranspose => {
+            if a.get("output_shape").is_some() {
+                return Err("output_shape is not supported (explicit pads only)".into());
+            }
+            Op::ConvTranspose {
+                strides: usizes(a.ints("strides"), [1, 1])?,
+                pads: pads_2d(a)?,
+                dilations: usizes(a.ints("dilations"), [1, 1])?,
+                group: a.int("group", 1).max(1) as usize,
+                output_padding: usizes(a.ints("output_padding"), [0, 0])?,
+            }
+        }
         OpType::BatchNormalization => Op::BatchNormalization { epsilon: a.float("epsilon", 1e-5) },
         OpType::Relu => Op::Relu,
         OpType::Clip => {
@@ -108,6 +136,34 @@ fn op_of(op: &OpType, a: &Attrs) -> Result<Option<Op>, String> {
         }
         OpType::HardSigmoid => Op::HardSigmoid { alpha: a.float("alpha", 0.2), beta: a.float("beta", 0.5) },
         OpType::HardSwish => Op::HardSwish,
+        OpType::Sigmoid => Op::Sigmoid,
+        OpType::Resize => {
+            if opset < 11 {
+                return Err(format!(
+                    "Resize of opset {opset} (inputs X, scales) is not supported (opset >= 11)"
+                ));
+            }
+            let only = |name: &str, default: &str, supported: &str| match a.string(name) {
+                Some(v) if v != supported => Err(format!("{name} {v} is not supported ({supported} only)")),
+                None if default != supported => {
+                    Err(format!("{name} {default} (the default) is not supported ({supported} only)"))
+                }
+                _ => Ok(()),
+            };
+            only("mode", "nearest", "nearest")?;
+            only("coordinate_transformation_mode", "half_pixel", "asymmetric")?;
+            only("nearest_mode", "round_prefer_floor", "floor")?;
+            if a.int("antialias", 0) != 0 {
+                return Err("antialias = 1 is not supported".into());
+            }
+            if a.get("axes").is_some() {
+                return Err("axes is not supported (scales for every axis only)".into());
+            }
+            if inputs.get(3).is_some_and(|s| !s.is_empty()) {
+                return Err("the sizes input is not supported (scales only)".into());
+            }
+            Op::Resize
+        }
         OpType::Add => Op::Add,
         OpType::Sub => Op::Sub,
         OpType::Mul => Op::Mul,
@@ -151,6 +207,11 @@ pub fn import(file: &str, bytes: &[u8]) -> Result<Network, ImportError> {
     let model =
         onnx_rs::parse(bytes).map_err(|e| ImportError::Parse { file: file.into(), why: format!("{e:?}") })?;
     let g = model.graph.as_ref().ok_or(ImportError::Graph { file: file.into(), why: "no graph".into() })?;
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(1, |o| o.version);
     let mut constants = HashMap::new();
     for t in &g.initializer {
         let v = tensor_value(t).map_err(|why| ImportError::Graph {
@@ -175,10 +236,8 @@ pub fn import(file: &str, bytes: &[u8]) -> Result<Network, ImportError> {
             constants.insert(out.to_string(), tensor_value(t).map_err(bad)?);
             continue;
         }
-        let op = op_of(&n.op_type, &attrs).map_err(bad)?.ok_or_else(|| ImportError::Unsupported {
-            file: file.into(),
-            node: n.name.into(),
-            op: n.op_type.as_str().into(),
+        let op = op_of(&n.op_type, &attrs, &n.input, opset).map_err(bad)?.ok_or_else(|| {
+            ImportError::Unsupported { file: file.into(), node: n.name.into(), op: n.op_type.as_str().into() }
         })?;
         nodes.push(Node {
             name: n.name.into(),

@@ -46,6 +46,17 @@ pub enum Op {
         dilations: [usize; 2],
         group: usize,
     },
+    /// 2-D transposed convolution, NCHW input, weight (input 1) C x M/group x kH x kW, optional bias
+    /// (input 2): input pixel (y, x) adds w[c, o, ky, kx] x[c, y, x] to output pixel
+    /// (y sh + ky dh - top, x sw + kx dw - left); the output side is
+    /// s (in - 1) + output_padding + d (k - 1) + 1 minus both pads.
+    ConvTranspose {
+        strides: [usize; 2],
+        pads: [usize; 4],
+        dilations: [usize; 2],
+        group: usize,
+        output_padding: [usize; 2],
+    },
     /// Per-channel (axis 1) batch normalization in inference form; inputs scale, bias, mean, var.
     BatchNormalization {
         epsilon: f32,
@@ -64,6 +75,13 @@ pub enum Op {
     /// x * max(0, min(1, x / 6 + 1 / 2)) (ONNX opset 14; older exports spell it Add 3, Clip 0..6,
     /// Mul, Div 6, which `passes::fuse_hardswish` turns into this op).
     HardSwish,
+    /// 1 / (1 + exp(-x)).
+    Sigmoid,
+    /// Nearest-neighbour resize of an NCHW tensor by the scales of input 2 (opset >= 11: inputs X, roi,
+    /// scales), the N and C scales 1: output side floor(in scale), output index i reads input index
+    /// min(floor(i / scale), in - 1) (ONNX mode nearest, coordinate_transformation_mode asymmetric,
+    /// nearest_mode floor: the only ones imported).
+    Resize,
     Add,
     Sub,
     Mul,
@@ -101,11 +119,14 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::Conv { .. } => "Conv",
+            Op::ConvTranspose { .. } => "ConvTranspose",
             Op::BatchNormalization { .. } => "BatchNormalization",
             Op::Relu => "Relu",
             Op::Clip { .. } => "Clip",
             Op::HardSigmoid { .. } => "HardSigmoid",
             Op::HardSwish => "HardSwish",
+            Op::Sigmoid => "Sigmoid",
+            Op::Resize => "Resize",
             Op::Add => "Add",
             Op::Sub => "Sub",
             Op::Mul => "Mul",
