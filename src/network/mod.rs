@@ -8,6 +8,7 @@
 pub mod float;
 pub mod import;
 pub mod passes;
+pub mod prune;
 pub mod quant;
 pub mod samples;
 
