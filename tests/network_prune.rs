@@ -278,6 +278,70 @@ fn filter_pruning_shrinks_the_expand_convs_and_everything_their_channels_reach_a
     assert!(caught.is_err());
 }
 
+/// The largest difference between same-named tensors of the same shape in two runs on `x` (those
+/// the pruning cut differ in shape; every other one, to the logits, must agree).
+fn max_tensor_difference(a: &Network, b: &Network, x: &ArrayD<f32>) -> f32 {
+    let run = |net: &Network| float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))]).unwrap();
+    let (ea, eb) = (run(a), run(b));
+    let mut max = 0f32;
+    for (name, va) in &ea {
+        if let (Value::F32(u), Some(Value::F32(v))) = (va, eb.get(name)) {
+            if u.shape() == v.shape() {
+                max = u.iter().zip(v).map(|(p, q)| (p - q).abs()).fold(max, f32::max);
+            }
+        }
+    }
+    max
+}
+
+/// The input channel a consumer lost: the first column where its pruned weight differs.
+fn lost_input_channel(before: &ArrayD<f32>, after: &ArrayD<f32>) -> usize {
+    let c = after.shape()[1];
+    (0..c).find(|&j| before.index_axis(Axis(1), j) != after.index_axis(Axis(1), j)).unwrap_or(c)
+}
+
+/// Removing channels that nothing downstream reads changes no output, bit for bit, if and only if
+/// the same channels went from every node on the way. `filter:0.004` removes one filter from each
+/// 200-filter expand conv alone (round(0.8) = 1, round(0.42) = 0 for the next largest, 104): the
+/// channel each consumer lost is found, its weights zeroed in the unpruned network, and that network
+/// pruned again must give all its tensors but the cut ones exactly. A zeroed neighbour channel is caught.
+#[test]
+fn filter_pruning_of_channels_nothing_reads_keeps_the_outputs_exactly() {
+    let net = classifier();
+    let (pruned, report) = prune_classifier("filter:0.004");
+    let consumers: Vec<(String, usize)> = report
+        .layers
+        .iter()
+        .filter(|l| l.shape_after[1] < l.shape_before[1])
+        .map(|l| (l.node.clone(), lost_input_channel(&weights(&net, &l.node), &weights(&pruned, &l.node))))
+        .collect();
+    assert_eq!(consumers.len(), 4, "two SE squeezes and two projects: {consumers:?}");
+    let unread = |shift: usize| {
+        let mut n = net.clone();
+        for (name, c) in &consumers {
+            let mut w = weights(&n, name);
+            let channels = w.shape()[1];
+            w.index_axis_mut(Axis(1), (c + shift) % channels).fill(0.0);
+            let key = node(&n, name).inputs[1].clone();
+            n.constants.insert(key, Value::F32(w));
+        }
+        n
+    };
+    let x = samples::cls_samples().unwrap().inputs.select(Axis(0), &[0]);
+    let max_diff = |n: &Network| {
+        let mut p = n.clone();
+        prune(&mut p, &"filter:0.004".parse().unwrap()).unwrap();
+        max_tensor_difference(n, &p, &x)
+    };
+    let exact = max_diff(&unread(0));
+    let planted = max_diff(&unread(1));
+    eprintln!(
+        "{consumers:?}: largest tensor change {exact:e}; with the neighbour channel zeroed instead {planted:e}"
+    );
+    assert_eq!(exact, 0.0);
+    assert!(planted > 1e-6, "a wrong channel passed");
+}
+
 #[test]
 fn top1_agreement_of_each_setting_with_the_unpruned_classifier_is_measured() {
     let net = classifier();

@@ -477,69 +477,14 @@ fn trace(net: &Network, roots: &[NodeIndex], channels: usize, rank: usize) -> Re
         reach_outputs(net, r, &mut region)?;
     }
     for &idx in &net.order {
-        let node = &net.graph[idx];
-        let inside: Vec<usize> =
-            (0..node.inputs.len()).filter(|&i| region.tensors.contains(&node.inputs[i])).collect();
-        if inside.is_empty() {
+        if !net.graph[idx].inputs.iter().any(|t| region.tensors.contains(t)) {
             continue;
         }
-        let what = format!("{} {:?}", node.op.name(), node.name);
-        let only_data =
-            || if inside == [0] { Ok(()) } else { Err(format!("{what} takes the channels as a parameter")) };
-        match &node.op {
-            Op::Relu
-            | Op::Clip { .. }
-            | Op::HardSigmoid { .. }
-            | Op::HardSwish
-            | Op::Identity
-            | Op::MaxPool { .. }
-            | Op::GlobalAveragePool => only_data()?,
-            Op::BatchNormalization { .. } => {
-                only_data()?;
-                for input in 1..=4 {
-                    let per_channel =
-                        net.constants.get(&node.inputs[input]).map(Value::shape) == Some(&[channels]);
-                    if !per_channel {
-                        return Err(format!("{what} has a parameter that is not a constant per channel"));
-                    }
-                    edits.push(Edit::Constant { node: idx, input, axis: 0 });
-                }
-            }
-            Op::Conv { group, .. } => {
-                only_data()?;
-                let w = net.constants.get(&node.inputs[1]).map(Value::shape).unwrap_or(&[]);
-                if *group == 1 {
-                    edits.push(Edit::Constant { node: idx, input: 1, axis: 1 });
-                    continue;
-                }
-                if !(*group == channels && w.first() == Some(&channels) && w.get(1) == Some(&1)) {
-                    return Err(format!("{what} is a grouped conv"));
-                }
-                edits.push(Edit::Constant { node: idx, input: 1, axis: 0 });
-                if node.inputs.get(2).is_some_and(|b| net.constants.contains_key(b)) {
-                    edits.push(Edit::Constant { node: idx, input: 2, axis: 0 });
-                }
-                edits.push(Edit::Group(idx));
-            }
-            Op::MatMul if rank == 2 && net.constants.contains_key(&node.inputs[1]) => {
-                only_data()?;
-                edits.push(Edit::Constant { node: idx, input: 1, axis: 0 });
-                continue;
-            }
-            Op::Add | Op::Sub | Op::Mul | Op::Div => {
-                for (i, t) in node.inputs.iter().enumerate().filter(|(i, _)| !inside.contains(i)) {
-                    if is_constant(net, &producers, t) {
-                        edits.extend(operand_edits(net, &producers, idx, i, &region)?);
-                    } else if matches!(node.op, Op::Mul) {
-                        return Ok(Trace::Gate(gate_conv(net, &producers, t, &what)?));
-                    } else {
-                        return Err(format!("{what} adds another producer's output (a residual)"));
-                    }
-                }
-            }
-            _ => return Err(format!("{what} takes the channels (it cannot be cut)")),
+        match step(net, &producers, idx, &region, &mut edits)? {
+            Step::Through => reach_outputs(net, idx, &mut region)?,
+            Step::End => {}
+            Step::Gate(conv) => return Ok(Trace::Gate(conv)),
         }
-        reach_outputs(net, idx, &mut region)?;
     }
     let mut unique = Vec::new();
     for e in edits {
@@ -548,6 +493,81 @@ fn trace(net: &Network, roots: &[NodeIndex], channels: usize, rank: usize) -> Re
         }
     }
     Ok(Trace::Done(unique))
+}
+
+/// What the channels do at a node they reach.
+enum Step {
+    /// They flow on to the node's outputs.
+    Through,
+    /// They are summed over (the input channels of a group=1 Conv or a MatMul).
+    End,
+    /// A Mul by this conv's output (an SE gate): the conv must become a root too.
+    Gate(NodeIndex),
+}
+
+/// The edits at node `idx`, which reads the channels, and where the channels go from there.
+fn step(
+    net: &Network,
+    producers: &HashMap<&str, NodeIndex>,
+    idx: NodeIndex,
+    region: &Region,
+    edits: &mut Vec<Edit>,
+) -> Result<Step, String> {
+    let node = &net.graph[idx];
+    let c = region.channels;
+    let inside: Vec<usize> =
+        (0..node.inputs.len()).filter(|&i| region.tensors.contains(&node.inputs[i])).collect();
+    let what = format!("{} {:?}", node.op.name(), node.name);
+    let only_data =
+        || if inside == [0] { Ok(()) } else { Err(format!("{what} takes the channels as a parameter")) };
+    match &node.op {
+        Op::Relu | Op::Clip { .. } | Op::HardSigmoid { .. } | Op::HardSwish | Op::Identity => only_data()?,
+        Op::MaxPool { .. } | Op::GlobalAveragePool => only_data()?,
+        Op::BatchNormalization { .. } => {
+            only_data()?;
+            for input in 1..=4 {
+                if net.constants.get(&node.inputs[input]).map(Value::shape) != Some(&[c]) {
+                    return Err(format!("{what} has a parameter that is not a constant per channel"));
+                }
+                edits.push(Edit::Constant { node: idx, input, axis: 0 });
+            }
+        }
+        Op::Conv { group: 1, .. } => {
+            only_data()?;
+            edits.push(Edit::Constant { node: idx, input: 1, axis: 1 });
+            return Ok(Step::End);
+        }
+        Op::Conv { group, .. } => {
+            only_data()?;
+            let w = net.constants.get(&node.inputs[1]).map(Value::shape).unwrap_or(&[]);
+            if !(*group == c && w.first() == Some(&c) && w.get(1) == Some(&1)) {
+                return Err(format!("{what} is a grouped conv"));
+            }
+            edits.push(Edit::Constant { node: idx, input: 1, axis: 0 });
+            if node.inputs.get(2).is_some_and(|b| net.constants.contains_key(b)) {
+                edits.push(Edit::Constant { node: idx, input: 2, axis: 0 });
+            }
+            edits.push(Edit::Group(idx));
+        }
+        Op::MatMul if region.rank == 2 && net.constants.contains_key(&node.inputs[1]) => {
+            only_data()?;
+            edits.push(Edit::Constant { node: idx, input: 1, axis: 0 });
+            return Ok(Step::End);
+        }
+        Op::Add | Op::Sub | Op::Mul | Op::Div => {
+            for (i, t) in node.inputs.iter().enumerate().filter(|(i, _)| !inside.contains(i)) {
+                if is_constant(net, producers, t) {
+                    edits.extend(operand_edits(net, producers, idx, i, region)?);
+                } else if matches!(node.op, Op::Mul) {
+                    return Ok(Step::Gate(gate_conv(net, producers, t, &what)?));
+                } else {
+                    return Err(format!("{what} combines them with another producer's output (a residual)"));
+                }
+            }
+        }
+        _ => return Err(format!("{what} takes the channels (it cannot be cut)")),
+    }
+    Ok(Step::Through)
 }
 
 /// The node's outputs carry the channels; a graph output cannot lose them.
