@@ -9,6 +9,7 @@ pub mod float;
 pub mod import;
 pub mod passes;
 pub mod program;
+pub mod prune;
 pub mod quant;
 pub mod run;
 pub mod samples;
