@@ -35,6 +35,10 @@ enum Cmd {
     Energy(accelc::energy::cli::EnergyArgs),
     /// Explore a design space: cycles, area and energy of every point, Pareto front, SVG plots
     Explore(accelc::explore::cli::ExploreArgs),
+    /// Compile a trained ONNX network for a system top: quantize (int8), optionally prune, plan the jobs
+    Compile(accelc::network::cli::CompileArgs),
+    /// Run a compiled network on the system top's cycle-exact model (default) or its RTL (--rtl)
+    Run(accelc::network::cli::RunArgs),
     /// Train a small TCN on the adding problem on the sparse array's model, with and without gradient pruning
     TrainDemo(accelc::train::cli::TrainDemoArgs),
 }
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Cmd::Knead(args) => accelc::knead::main(&args),
         Cmd::Explore(args) => accelc::explore::cli::main(&args),
         Cmd::Energy(args) => accelc::energy::cli::main(&args),
+        Cmd::Compile(args) => accelc::network::cli::compile_main(&args),
+        Cmd::Run(args) => accelc::network::cli::run_main(&args),
         Cmd::TrainDemo(args) => accelc::train::cli::main(&args),
     };
     match result {

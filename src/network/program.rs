@@ -39,10 +39,12 @@ pub enum LayerKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobPlan {
     pub descriptor: Descriptor,
-    /// Input rows [iy0, iy0 + in_h) of the layer's input (HWC).
+    /// The job's input is rows [iy0, iy0 + in_h), columns [ix0, ix0 + in_w) of the layer's input (HWC).
     pub iy0: usize,
-    /// First output row and output channel of the job's output.
+    pub ix0: usize,
+    /// First output row, column and channel of the job's output.
     pub oy0: usize,
+    pub ox0: usize,
     pub co0: usize,
 }
 
@@ -386,7 +388,17 @@ fn plan_jobs(sp: &SystemParams, layer: &AccelLayer, shape: &[usize]) -> Result<V
     let image = layer_images(layer.kind, &zeros)?.swap_remove(0);
     let plan = plan_layer(sp, &image, &layer.weights, &layer.requant, &layer.geometry(), 0, layer.relu)
         .with_context(|| format!("layer {:?}", layer.name))?;
-    Ok(plan.iter().map(|p| JobPlan { descriptor: p.job.desc, iy0: p.iy0, oy0: p.oy0, co0: p.co0 }).collect())
+    Ok(plan
+        .iter()
+        .map(|p| JobPlan {
+            descriptor: p.job.desc,
+            iy0: p.iy0,
+            ix0: p.ix0,
+            oy0: p.oy0,
+            ox0: p.ox0,
+            co0: p.co0,
+        })
+        .collect())
 }
 
 fn npy_name(tensor: &str) -> String {
@@ -399,9 +411,16 @@ impl Program {
         self.steps.iter().filter_map(|s| if let Step::Accel(l) = s { Some(l) } else { None })
     }
 
-    /// Writes the program into `dir`, replacing it whole (never half-written).
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        crate::fsutil::write_dir_atomic(dir, |staging| self.write_files(staging))
+    /// Writes the program into `dir`, with `extra` files (name, text) beside it, replacing `dir`
+    /// whole (never half-written).
+    pub fn save(&self, dir: &Path, extra: &[(&str, String)]) -> Result<()> {
+        crate::fsutil::write_dir_atomic(dir, |staging| {
+            self.write_files(staging)?;
+            for (name, text) in extra {
+                std::fs::write(staging.join(name), text)?;
+            }
+            Ok(())
+        })
     }
 
     fn write_files(&self, dir: &Path) -> Result<()> {

@@ -285,3 +285,49 @@ pub fn sqnr_db(f: &ArrayD<f32>, q: &ArrayD<f32>) -> f64 {
     let noise: f64 = f.iter().zip(q).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum();
     10.0 * (signal / noise).log10()
 }
+
+/// The generated system RTL in Verilator (the testbench of `make verify`), streams at full speed.
+pub struct Rtl {
+    pub sp: SystemParams,
+    tb: crate::tools::verilator::Testbench,
+    work: std::path::PathBuf,
+    runs: usize,
+}
+
+impl Rtl {
+    /// Generates the config's system top and builds (or reuses) its testbench under `build_root`;
+    /// runs write their stimulus and trace under `work`.
+    pub fn build(
+        config: &crate::config::Config,
+        build_root: &std::path::Path,
+        work: std::path::PathBuf,
+    ) -> Result<Rtl> {
+        let sp = SystemParams::of(config).context("the config has no [system] table")?;
+        let design = crate::rtl::generate(config)?;
+        let tb = crate::verify::system::build(&sp, &design, build_root, Default::default())?;
+        Ok(Rtl { sp, tb, work, runs: 0 })
+    }
+}
+
+impl Accelerator for Rtl {
+    fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun> {
+        use crate::verify::system::{run_rtl, word_from_hex};
+        let stim = stimulus(&self.sp, jobs, Pacing::FULL_SPEED, &mut SplitMix64::new(0));
+        let out_words: usize = jobs.iter().map(|j| j.desc.shape(&self.sp).out_words).sum();
+        // generous: the system takes about one edge per beat plus the array's compute edges
+        let macs: u64 = jobs.iter().map(|j| j.desc.macs()).sum();
+        let limit = 8 * (stim.beats.len() + out_words) as u64 + macs + 100_000;
+        let work = self.work.join(format!("run{}", self.runs));
+        self.runs += 1;
+        let trace = run_rtl(&self.tb, &stim, &work, limit)?;
+        let reg = |n: &str| trace.regs.get(n).copied().unwrap_or(0);
+        check_error(reg("ERROR") as u32, reg("ERROR_JOB") as u32)?;
+        let words: Vec<Word> =
+            trace.outs.iter().map(|(_, _, hex)| word_from_hex(hex, self.sp.cols)).collect::<Result<_>>()?;
+        let _ = std::fs::remove_dir_all(&work);
+        Ok(JobsRun {
+            outputs: job_outputs(&self.sp, jobs, &words)?,
+            cycles: Some(reg("CYCLES_LO") | reg("CYCLES_HI") << 32),
+        })
+    }
+}
