@@ -206,6 +206,7 @@ pub fn compile(
     passes::prepare(&mut net);
     passes::specialize_shapes(&mut net, &shape)?;
     let absmax = calibrate(&net, calib, method)?;
+    let shapes = shapes(&net, &shape)?;
     let nodes = net.nodes();
     let readers = |t: &str| nodes.iter().filter(|n| n.inputs.iter().any(|i| i == t)).collect::<Vec<_>>();
     let mut scales: BTreeMap<String, f64> = BTreeMap::new();
@@ -230,7 +231,8 @@ pub fn compile(
         layer.out_scale = scale_of(&layer.output);
         let bias = layer_bias(&net, node, next.as_ref(), &layer);
         layer.requant = requant_records(&bias, layer.in_scale, &layer.weight_scales, layer.out_scale);
-        layer.jobs = plan_jobs(sp, &layer, &shape_of(&net, &layer.input, &shape)?)?;
+        let in_shape = shapes.get(&layer.input).context("a layer input without a value")?;
+        layer.jobs = plan_jobs(sp, &layer, in_shape)?;
         layer.macs = layer.jobs.iter().map(|j| j.descriptor.macs()).sum();
         scales.insert(layer.input.clone(), layer.in_scale);
         scales.insert(layer.output.clone(), layer.out_scale);
@@ -257,10 +259,10 @@ pub fn compile(
     })
 }
 
-/// The shape of tensor `t` on an input of `shape` (one float run on zeros).
-fn shape_of(net: &Network, t: &str, shape: &[usize]) -> Result<Vec<usize>> {
+/// Every tensor's shape on an input of `shape` (one float run on zeros).
+fn shapes(net: &Network, shape: &[usize]) -> Result<HashMap<String, Vec<usize>>> {
     let env = float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(ArrayD::zeros(IxDyn(shape))))])?;
-    Ok(env.get(t).context("tensor without a value")?.shape().to_vec())
+    Ok(env.into_iter().map(|(k, v)| (k, v.shape().to_vec())).collect())
 }
 
 fn const_f32<'a>(net: &'a Network, name: &str) -> Option<&'a ArrayD<f32>> {

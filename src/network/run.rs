@@ -331,3 +331,72 @@ impl Accelerator for Rtl {
         })
     }
 }
+
+/// The accelerator layers' int8 outputs in a run of one image, checked against plain float
+/// arithmetic: the float convolution of the dequantized int8 input and weights plus the float bias
+/// (bias x s_x x s_w), ReLU, divided by the output scale, must be within 1 step of the int8 output
+/// wherever it is inside the int8 range. One line per layer that is not.
+pub fn check_layers(program: &Program, run: &IntRun) -> Vec<String> {
+    let mut problems = Vec::new();
+    for l in program.layers() {
+        let (Some(input), Some(Tensor::Q(y, _))) = (run.tensors.get(&l.input), run.tensors.get(&l.output))
+        else {
+            problems.push(format!("{}: input or output missing from the run", l.name));
+            continue;
+        };
+        let Some(xf) = input.float() else { continue };
+        let xq = quantize(&xf, l.in_scale).mapv(|v| v as f64 * l.in_scale);
+        let (o, kh, kw, i) = l.weights.dim();
+        let w = |co: usize, ky: usize, kx: usize, ci: usize| {
+            l.weights[(co, ky, kx, ci)] as f64 * l.weight_scales[co]
+        };
+        let bias = |co: usize| l.requant[co].bias as f64 * l.in_scale * l.weight_scales[co];
+        let mut worst = 0f64;
+        let mut check = |exact: f64, got: i8| {
+            let v = if l.relu { exact.max(0.0) } else { exact } / l.out_scale;
+            if v.abs() < 127.0 {
+                worst = worst.max((v - got as f64).abs());
+            }
+        };
+        match xq.shape() {
+            // NCHW conv, batch 1
+            &[1, _, h, wd] => {
+                let (oh, ow) = (y.shape()[2], y.shape()[3]);
+                for co in 0..o {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let mut acc = bias(co);
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = (oy * l.stride[0] + ky * l.dilation[0]) as i64 - l.pad[0] as i64;
+                                    let ix = (ox * l.stride[1] + kx * l.dilation[1]) as i64 - l.pad[1] as i64;
+                                    if iy < 0 || ix < 0 || iy >= h as i64 || ix >= wd as i64 {
+                                        continue;
+                                    }
+                                    for ci in 0..i {
+                                        acc += w(co, ky, kx, ci) * xq[[0, ci, iy as usize, ix as usize]];
+                                    }
+                                }
+                            }
+                            check(acc, y[[0, co, oy, ox]]);
+                        }
+                    }
+                }
+            }
+            // M x K matmul
+            &[m, _] => {
+                for r in 0..m {
+                    for co in 0..o {
+                        let acc = bias(co) + (0..i).map(|ci| w(co, 0, 0, ci) * xq[[r, ci]]).sum::<f64>();
+                        check(acc, y[[r, co]]);
+                    }
+                }
+            }
+            s => problems.push(format!("{}: input shape {s:?}", l.name)),
+        }
+        if worst > 1.0 {
+            problems.push(format!("{}: an output is {worst:.2} steps from the float arithmetic", l.name));
+        }
+    }
+    problems
+}

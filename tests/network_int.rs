@@ -1,0 +1,182 @@
+//! The int8 pipeline of a whole network on a system top: the PP-OCR text-direction classifier
+//! compiled (quantized, lowered to accelerator layers and host steps, planned into jobs) runs on the
+//! cycle-exact model and on the generated RTL in Verilator with identical tensors and cycles; every
+//! accelerator layer's int8 output is checked against plain float arithmetic (and a planted wrong
+//! requantization shift is caught); the int8 classifier agrees with the float one on real crops; the
+//! commands reject bad input with one line and exit code 2, writing nothing.
+
+mod common;
+
+use accelc::network::program::{compile, Calibration, Program};
+use accelc::network::run::{self, check_layers, CycleModel, Reference, Rtl};
+use accelc::network::{float, import_file, samples, Network, Value};
+use accelc::system::SystemParams;
+use ndarray::{ArrayD, Axis};
+use std::process::Command;
+
+fn classifier() -> Network {
+    import_file(&samples::classifier_path()).expect("the shipped classifier imports")
+}
+
+/// The classifier compiled for `preset`, calibrated on 4 real crops (debug test builds run the float
+/// executor unoptimized; `make bench-networks` calibrates on 12 and measures all 36).
+fn compiled(preset: &str) -> (Program, SystemParams) {
+    let config = common::preset(preset);
+    let sp = SystemParams::of(&config).unwrap();
+    let s = samples::cls_samples().unwrap();
+    let calib = s.inputs.select(Axis(0), &[0, 9, 18, 27]);
+    (compile(&classifier(), &config.name, &sp, &[calib], Calibration::Mse).unwrap(), sp)
+}
+
+/// The 8x8 compilation, shared by the tests that read it.
+fn compiled_8x8() -> (Program, SystemParams) {
+    static ONCE: std::sync::OnceLock<(Program, SystemParams)> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| compiled("system_os_8x8_i8")).clone()
+}
+
+fn crop(i: usize) -> ArrayD<f32> {
+    samples::cls_samples().unwrap().inputs.select(Axis(0), &[i])
+}
+
+#[test]
+fn the_classifier_on_the_model_equals_the_rtl_bit_and_cycle_exact() {
+    let (program, sp) = compiled("system_os_4x4_i8");
+    assert_eq!(program.layers().count(), 43, "35 convs, 18 squeeze-excite convs... as accelerator layers");
+    let x = crop(5);
+    let model = run::run(&program, &sp, &x, &mut CycleModel { sp: sp.clone() }, &mut |_, _| {}).unwrap();
+    let config = common::preset("system_os_4x4_i8");
+    let root = common::verify_root();
+    let work = root.join(format!("network-int-{}", std::process::id()));
+    let mut rtl = Rtl::build(&config, &root.join(".build"), work).unwrap();
+    let hw = run::run(&program, &sp, &x, &mut rtl, &mut |_, _| {}).unwrap();
+    let reference = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+    let cycles = |r: &run::IntRun| r.layers.iter().map(|l| l.cycles).collect::<Vec<_>>();
+    eprintln!(
+        "classifier on system_os_4x4_i8: {} jobs, {} cycles (model) {} cycles (RTL)",
+        model.layers.iter().map(|l| l.jobs).sum::<usize>(),
+        model.cycles().unwrap(),
+        hw.cycles().unwrap()
+    );
+    assert_eq!(cycles(&model), cycles(&hw), "per-layer cycles, model vs RTL");
+    for (name, t) in &model.tensors {
+        assert_eq!(Some(t), hw.tensors.get(name), "tensor {name:?}, model vs RTL");
+        assert_eq!(
+            Some(t),
+            reference.tensors.get(name),
+            "tensor {name:?}, model vs plain integer convolution"
+        );
+    }
+    assert_eq!(model.outputs, hw.outputs);
+    assert!(check_layers(&program, &model).is_empty(), "{:?}", check_layers(&program, &model));
+}
+
+#[test]
+fn the_layer_arithmetic_check_catches_a_wrong_requantization_shift() {
+    let (mut program, sp) = compiled_8x8();
+    let x = crop(20);
+    let good = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+    assert_eq!(check_layers(&program, &good), Vec::<String>::new());
+    // planted: one layer's records shift one bit too little (outputs doubled)
+    let victim = program
+        .steps
+        .iter_mut()
+        .filter_map(|s| if let accelc::network::program::Step::Accel(l) = s { Some(l) } else { None })
+        .nth(5)
+        .unwrap();
+    let name = victim.name.clone();
+    for r in &mut victim.requant {
+        r.shift -= 1;
+    }
+    let bad = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+    let problems = check_layers(&program, &bad);
+    eprintln!("planted shift in {name}: {problems:?}");
+    assert!(problems.iter().any(|p| p.starts_with(&format!("{name}:"))), "not caught: {problems:?}");
+}
+
+#[test]
+fn the_int8_classifier_agrees_with_float_on_real_crops() {
+    let (program, sp) = compiled_8x8();
+    let net = classifier();
+    let s = samples::cls_samples().unwrap();
+    let pick: Vec<usize> = (2..36).step_by(6).collect();
+    let x = s.inputs.select(Axis(0), &pick);
+    let int = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+    let Value::F32(fy) =
+        &float::run(&net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))]).unwrap()[&net.outputs[0]]
+    else {
+        panic!("float output")
+    };
+    let qy = &int.outputs[0].1;
+    let argmax = |y: &ArrayD<f32>, i: usize| (y[[i, 1]] > y[[i, 0]]) as usize;
+    let agree = (0..pick.len()).filter(|&i| argmax(fy, i) == argmax(qy, i)).count();
+    let sqnr = run::sqnr_db(fy, qy);
+    eprintln!(
+        "int8 classifier vs float on {} real crops: top-1 agreement {agree}/{}, output SQNR {sqnr:.1} dB",
+        pick.len(),
+        pick.len()
+    );
+    assert_eq!(agree, pick.len(), "top-1 agreement");
+    assert!(sqnr > 15.0, "output SQNR {sqnr:.1} dB");
+}
+
+fn accelc(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_accelc")).args(args).output().unwrap()
+}
+
+#[test]
+fn bad_models_configs_and_inputs_are_one_line_and_exit_2_writing_nothing() {
+    let dir = std::env::temp_dir().join(format!("accelc-test-network-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk.onnx");
+    std::fs::write(&junk, b"\xff\xff not a model").unwrap();
+    let bad_x = dir.join("x.npy");
+    ndarray_npy::write_npy(&bad_x, &ndarray::Array4::<f32>::zeros((1, 1, 48, 192))).unwrap();
+    let model = samples::classifier_path();
+    let model = model.to_str().unwrap();
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sys = format!("{root}/configs/system_os_8x8_i8.toml");
+    let plain = format!("{root}/configs/mac_os_8x8_i8.toml");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["compile", junk.to_str().unwrap(), "--config", &sys, "--calib", "cls-samples", "-o", o],
+            "not an ONNX model",
+        ),
+        (vec!["compile", model, "--config", &plain, "--calib", "cls-samples", "-o", o], "no [system] table"),
+        (
+            vec!["compile", model, "--config", &sys, "--calib", bad_x.to_str().unwrap(), "-o", o],
+            "does not fit the model's input",
+        ),
+        (
+            vec!["compile", model, "--config", &sys, "--calib", "nowhere.npy", "-o", o],
+            "no such file or folder",
+        ),
+        (
+            vec![
+                "compile",
+                model,
+                "--config",
+                &sys,
+                "--calib",
+                "cls-samples",
+                "--prune",
+                "magnitude:2",
+                "-o",
+                o,
+            ],
+            "bad prune spec",
+        ),
+        (vec!["run", o, "--input", "cls-samples"], "not a folder written by `accelc compile`"),
+    ];
+    for (args, expect) in cases {
+        let r = accelc(&args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
