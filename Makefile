@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: setup build run gen lint verify synth check test bench bench-sac bench-sparse bench-system fpga-table explore train-demo clean
+.PHONY: verify-networks setup build run gen lint verify synth check test bench bench-sac bench-sparse bench-system fpga-table explore train-demo clean
 
 setup:
 	bash scripts/setup.sh
@@ -43,6 +43,19 @@ verify: build
 
 synth: build
 	$(ACCELC) synth $(CONFIG)
+
+# The shipped networks compiled and run on the system RTL in Verilator, checked against the model
+# (every tensor bit for bit, every layer's cycles): the classifier on the OS, WS and SAC systems, the
+# detector on the 8x8 OS system.
+NET_OUT := rtl_out/networks
+CLS := data/networks/ch_ppocr_mobile_v2.0_cls_infer.onnx
+DET := data/networks/ch_PP-OCRv4_det_infer.onnx
+verify-networks: build
+	@for sys in system_os_4x4_i8 system_ws_4x4_i8 system_sac_4x8_i8; do \
+	    $(ACCELC) compile $(CLS) --config configs/$$sys.toml --calib cls-samples -o $(NET_OUT)/cls_$$sys | tail -n 1 && \
+	    $(ACCELC) run $(NET_OUT)/cls_$$sys --input cls-samples:5 --rtl | grep -E '^(total|RTL|MISMATCH)' || exit 1; done
+	$(ACCELC) compile $(DET) --config configs/system_os_8x8_i8.toml --calib det-samples -o $(NET_OUT)/det_system_os_8x8_i8 | tail -n 1
+	$(ACCELC) run $(NET_OUT)/det_system_os_8x8_i8 --input det-samples:0 --rtl | grep -E '^(total|RTL|MISMATCH)'
 
 # Every target builds (benches, examples), clippy has nothing to say, the code is rustfmt-formatted.
 check:

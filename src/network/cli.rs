@@ -49,7 +49,8 @@ pub struct RunArgs {
     /// (the shipped real images; `cls-samples:I` for image I alone)
     #[arg(long)]
     pub input: String,
-    /// Run the accelerator layers on the generated system RTL in Verilator (default: the cycle-exact model)
+    /// Run the accelerator layers on the generated system RTL in Verilator (default: the cycle-exact
+    /// model); the model runs too and every tensor and layer's cycles must agree (exit 1 if not)
     #[arg(long)]
     pub rtl: bool,
     /// Write the network's (first) output here as float32 .npy
@@ -299,6 +300,29 @@ pub fn run_main(args: &RunArgs) -> Result<ExitCode> {
     let label = if args.rtl { "run (RTL)" } else { "run (model)" };
     let result = run::run(&program, &sp, &x, acc.as_mut(), &mut progress_bar(label))?;
     print_layers(&program, &result, &sp);
+    let mut code = ExitCode::SUCCESS;
+    if args.rtl {
+        let model = run::run(
+            &program,
+            &sp,
+            &x,
+            &mut CycleModel { sp: sp.clone() },
+            &mut progress_bar("run (model)"),
+        )?;
+        let mismatches = compare_runs(&model, &result);
+        if mismatches.is_empty() {
+            println!(
+                "RTL equals the model: {} tensors bit for bit, {} layers' cycles",
+                model.tensors.len(),
+                model.layers.len()
+            );
+        } else {
+            for m in &mismatches {
+                println!("MISMATCH {m}");
+            }
+            code = ExitCode::from(1);
+        }
+    }
     let (name, y) = &result.outputs[0];
     println!("output {name:?}: shape {:?}", y.shape());
     if y.ndim() == 2 {
@@ -314,5 +338,23 @@ pub fn run_main(args: &RunArgs) -> Result<ExitCode> {
         std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
         println!("wrote {}", out.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
+}
+
+/// Differences between two runs of a program: tensors and per-layer cycles.
+pub fn compare_runs(a: &IntRun, b: &IntRun) -> Vec<String> {
+    let mut m = Vec::new();
+    let mut names: Vec<&String> = a.tensors.keys().collect();
+    names.sort();
+    for name in names {
+        if a.tensors.get(name) != b.tensors.get(name) {
+            m.push(format!("tensor {name:?} differs"));
+        }
+    }
+    for (x, y) in a.layers.iter().zip(&b.layers) {
+        if x.cycles != y.cycles {
+            m.push(format!("layer {}: cycles {:?} (model) vs {:?} (RTL)", x.name, x.cycles, y.cycles));
+        }
+    }
+    m
 }
