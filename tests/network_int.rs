@@ -180,3 +180,45 @@ fn bad_models_configs_and_inputs_are_one_line_and_exit_2_writing_nothing() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn compile_with_pruning_then_run_writes_the_program_report_and_output() {
+    let dir = std::env::temp_dir().join(format!("accelc-test-network-compile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.join("cls");
+    let model = samples::classifier_path();
+    let sys = format!("{}/configs/system_os_8x8_i8.toml", env!("CARGO_MANIFEST_DIR"));
+    let o = out.to_str().unwrap();
+    let r = accelc(&[
+        "compile",
+        model.to_str().unwrap(),
+        "--config",
+        &sys,
+        "--calib",
+        "cls-samples:0",
+        "--prune",
+        "nm:2:4",
+        "-o",
+        o,
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let pruned = &report["weights"]["pruned"]["totals"];
+    eprintln!("nm:2:4 report totals: {pruned}");
+    let sparsity = pruned["value_sparsity"].as_f64().unwrap();
+    assert!((0.45..0.5).contains(&sparsity), "2:4 sparsity {sparsity}");
+    let layers = report["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 43);
+    assert!(layers.iter().all(|l| l["cycles"].as_u64().unwrap() > 0 && l["sqnr_db"].is_number()));
+    let y = dir.join("y.npy");
+    let r = accelc(&["run", o, "--input", "cls-samples:1", "-o", y.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{stdout}{}", String::from_utf8_lossy(&r.stderr));
+    let total: u64 = layers.iter().map(|l| l["cycles"].as_u64().unwrap()).sum();
+    // cycles do not depend on the activations: the run on another crop takes what compile measured
+    assert!(stdout.contains(&format!("{total} cycles")), "{stdout}");
+    let y: ArrayD<f32> = ndarray_npy::read_npy(&y).unwrap();
+    assert_eq!(y.shape(), &[1, 2]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
