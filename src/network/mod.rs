@@ -5,6 +5,7 @@
 //! The graph is a petgraph `DiGraph`: a node per operation, an edge per tensor from its producer to
 //! each consumer. Weights (initializers and `Constant` nodes) are values, not nodes.
 
+pub mod energy;
 pub mod float;
 pub mod import;
 pub mod passes;
