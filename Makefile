@@ -7,7 +7,7 @@ SEED ?= 1
 ACCELC := target/release/accelc
 PRESETS := $(sort $(wildcard configs/*.toml))
 
-.PHONY: verify-networks setup build run gen lint verify synth check test bench bench-sac bench-sparse bench-system fpga-table explore train-demo clean
+.PHONY: setup build run gen lint verify verify-networks synth check test bench bench-sac bench-sparse bench-system bench-networks fpga-table explore train-demo clean
 
 setup:
 	bash scripts/setup.sh
@@ -71,11 +71,18 @@ bench: build
 	cargo bench --quiet --bench sac
 	cargo bench --quiet --bench sparse
 	cargo bench --quiet --bench system
+	cargo bench --quiet --bench networks
 
 # System tops on whole real conv layers: MACs per PE per cycle (loads and stores included), bytes per MAC;
 # tables in rtl_out/bench/system.{json,csv}.
 bench-system: build
 	cargo bench --quiet --bench system
+
+# Whole networks (PP-OCR classifier and detector) compiled for 8x8/16x16 MAC (OS, WS) and 8x8 SAC system
+# tops: cycles (cycle model), utilization and energy per layer and inference, and a pruning table on the
+# classifier. Tables in rtl_out/bench/networks.{json,csv}, networks_pruning.csv, networks_pruning_cycles.svg.
+bench-networks: build
+	cargo bench --quiet --bench networks
 
 # MAC vs SAC (Tetris) on real networks; tables in rtl_out/bench/sac.{json,csv}.
 bench-sac: build

@@ -6,6 +6,7 @@
 //! each consumer. Weights (initializers and `Constant` nodes) are values, not nodes.
 
 pub mod cli;
+pub mod energy;
 pub mod float;
 pub mod import;
 pub mod passes;
