@@ -220,5 +220,11 @@ fn compile_with_pruning_then_run_writes_the_program_report_and_output() {
     assert!(stdout.contains(&format!("{total} cycles")), "{stdout}");
     let y: ArrayD<f32> = ndarray_npy::read_npy(&y).unwrap();
     assert_eq!(y.shape(), &[1, 2]);
+    // --fast: the plain integer convolution's values and compile's cycles: the same output and total
+    let y2 = dir.join("y2.npy");
+    let r = accelc(&["run", o, "--input", "cls-samples:1", "--fast", "-o", y2.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success() && stdout.contains(&format!("{total} cycles")), "{stdout}");
+    assert_eq!(y, ndarray_npy::read_npy::<_, ArrayD<f32>>(&y2).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,7 @@
 //! `accelc compile MODEL.onnx --config SYSTEM.toml --calib X -o OUT` and `accelc run OUT --input X
 //! [--rtl] [-o Y.npy]`: a trained ONNX network compiled for a system top, and run on its model or RTL.
 
-use super::program::{Calibration, Program};
+use super::program::{Calibration, Program, Step};
 use super::prune::{prune, sparsity_report, PruneSpec};
 use super::run::{self, Accelerator, CycleModel, IntRun, Rtl};
 use super::{float, import_file, samples, Network, Value};
@@ -51,8 +51,12 @@ pub struct RunArgs {
     pub input: String,
     /// Run the accelerator layers on the generated system RTL in Verilator (default: the cycle-exact
     /// model); the model runs too and every tensor and layer's cycles must agree (exit 1 if not)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fast")]
     pub rtl: bool,
+    /// Values from the plain integer convolution and each layer's cycles as `compile` measured them on
+    /// the model (exact: the timing does not depend on the activations), several times faster
+    #[arg(long)]
+    pub fast: bool,
     /// Write the network's (first) output here as float32 .npy
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -144,7 +148,7 @@ pub fn compile_main(args: &CompileArgs) -> Result<ExitCode> {
         None => None,
     };
     let method = if args.calibration == "max" { Calibration::Max } else { Calibration::Mse };
-    let program = super::program::compile(&net, &config.name, &sp, &calib, method)?;
+    let mut program = super::program::compile(&net, &config.name, &sp, &calib, method)?;
     // the first calibration image through the program (cycle model) and the float network
     let x0 = calib[0].slice_axis(Axis(0), (0..1).into()).to_owned();
     let run = run::run(
@@ -154,6 +158,10 @@ pub fn compile_main(args: &CompileArgs) -> Result<ExitCode> {
         &mut CycleModel { sp: sp.clone() },
         &mut progress_bar("compile: cycles"),
     )?;
+    let accel = program.steps.iter_mut().filter_map(|s| if let Step::Accel(l) = s { Some(l) } else { None });
+    for (layer, r) in accel.zip(&run.layers) {
+        layer.cycles = r.cycles;
+    }
     let float_env = float::run(&net, &[(net.inputs[0].0.as_str(), Value::F32(x0))])?;
     let report = serde_json::json!({
         "format_version": 1,
@@ -187,7 +195,7 @@ pub fn compile_main(args: &CompileArgs) -> Result<ExitCode> {
 fn host_ops(p: &Program) -> std::collections::BTreeMap<&'static str, usize> {
     let mut m = std::collections::BTreeMap::new();
     for s in &p.steps {
-        if let super::program::Step::Host(n) = s {
+        if let Step::Host(n) = s {
             *m.entry(n.op.name()).or_default() += 1;
         }
     }
@@ -290,7 +298,9 @@ pub fn run_main(args: &RunArgs) -> Result<ExitCode> {
             program.input_shape
         )));
     }
-    let mut acc: Box<dyn Accelerator> = if args.rtl {
+    let mut acc: Box<dyn Accelerator> = if args.fast {
+        Box::new(run::Reference)
+    } else if args.rtl {
         let root = PathBuf::from("rtl_out");
         let work = root.join(".network-run").join(crate::fsutil::unique_suffix());
         Box::new(Rtl::build(&config, &root.join(".build"), work)?)
@@ -298,7 +308,10 @@ pub fn run_main(args: &RunArgs) -> Result<ExitCode> {
         Box::new(CycleModel { sp: sp.clone() })
     };
     let label = if args.rtl { "run (RTL)" } else { "run (model)" };
-    let result = run::run(&program, &sp, &x, acc.as_mut(), &mut progress_bar(label))?;
+    let mut result = run::run(&program, &sp, &x, acc.as_mut(), &mut progress_bar(label))?;
+    if args.fast {
+        run::measured_cycles(&program, &mut result, x.shape()[0], &sp);
+    }
     print_layers(&program, &result, &sp);
     let mut code = ExitCode::SUCCESS;
     if args.rtl {

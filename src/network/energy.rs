@@ -200,6 +200,7 @@ mod tests {
             out_scale: 1.0,
             weight_scales: vec![1.0; w.dim().0],
             macs: plan.iter().map(|p| p.job.desc.macs()).sum(),
+            cycles: None,
             jobs: plan
                 .iter()
                 .map(|p| JobPlan {

@@ -68,6 +68,10 @@ pub struct AccelLayer {
     pub weight_scales: Vec<f64>,
     /// Multiply-accumulates of one inference.
     pub macs: u64,
+    /// Cycles of one inference on the system model, measured by `accelc compile` (the system's timing
+    /// does not depend on the activations, so `accelc run --fast` reuses them).
+    #[serde(default)]
+    pub cycles: Option<u64>,
     /// The jobs of one image (a MatMul: of the whole M x K input).
     pub jobs: Vec<JobPlan>,
     /// int8 OHWI weights.
@@ -296,6 +300,7 @@ fn lower(
             out_scale: 0.0,
             weight_scales,
             macs: 0,
+            cycles: None,
             jobs: vec![],
             weights,
             requant: vec![],

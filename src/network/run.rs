@@ -278,6 +278,16 @@ fn run_layer(
     Ok((layer_output(l.kind, images), record))
 }
 
+/// Gives a run on a backend without cycles (`Reference`) each layer's cycles as measured at compile,
+/// times the batch: exact, because the system's timing depends on the jobs and weights, not on the
+/// activations.
+pub fn measured_cycles(program: &Program, run: &mut IntRun, batch: usize, sp: &SystemParams) {
+    for (l, r) in program.layers().zip(&mut run.layers) {
+        r.cycles = l.cycles.map(|c| c * batch as u64);
+        r.utilization = r.cycles.map(|c| r.macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64));
+    }
+}
+
 /// Signal-to-quantization-noise ratio of `q` against the float `f` (same shape), in dB (infinite when equal).
 pub fn sqnr_db(f: &ArrayD<f32>, q: &ArrayD<f32>) -> f64 {
     assert_eq!(f.shape(), q.shape(), "SQNR of tensors of different shapes");
