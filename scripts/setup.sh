@@ -61,6 +61,24 @@ if [ ${#pip_need[@]} -gt 0 ]; then
     echo "setup: installing ${pip_need[*]} into .venv (PyPI)"
     .venv/bin/pip install --quiet --disable-pip-version-check "${pip_need[@]}"
 fi
+# The PP-OCRv4 detector (4.7 MB) is not kept in git: it is taken from the PyPI wheel it ships in and
+# checked against its sha256 (provenance: data/README.md).
+det=data/networks/ch_PP-OCRv4_det_infer.onnx
+det_sha=d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9
+if ! echo "$det_sha  $det" | sha256sum -c --status 2>/dev/null; then
+    echo "setup: fetching $det from the rapidocr-onnxruntime 1.4.4 wheel (PyPI)"
+    wheels=$(mktemp -d)
+    .venv/bin/pip download --quiet --disable-pip-version-check --no-deps -d "$wheels" rapidocr-onnxruntime==1.4.4
+    .venv/bin/python -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"))' \
+        "$wheels"/rapidocr_onnxruntime-1.4.4-py3-none-any.whl "$det.part"
+    rm -rf "$wheels"
+    if ! echo "$det_sha  $det.part" | sha256sum -c --status; then
+        rm -f "$det.part"
+        echo "setup: $det from the wheel does not have sha256 $det_sha" >&2
+        exit 1
+    fi
+    mv "$det.part" "$det"
+fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo not found; install Rust from https://rustup.rs and run this again" >&2
     exit 1

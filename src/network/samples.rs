@@ -50,7 +50,8 @@ pub fn cls_samples() -> anyhow::Result<ClsSamples> {
 }
 
 /// The PP-OCRv4 mobile text detector (ONNX, opset 12; input x: N x 3 x H x W, H and W multiples of 32,
-/// output: N x 1 x H x W text probabilities, DB's probability map).
+/// output: N x 1 x H x W text probabilities, DB's probability map). Not in git: `make setup` fetches it
+/// from the rapidocr-onnxruntime wheel.
 pub fn det_path() -> PathBuf {
     data_dir().join("ch_PP-OCRv4_det_infer.onnx")
 }
