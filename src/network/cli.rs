@@ -231,7 +231,7 @@ fn totals(run: &IntRun, sp: &SystemParams) -> serde_json::Value {
     serde_json::json!({
         "macs": macs,
         "cycles": cycles,
-        "utilization": cycles.map(|c| macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64)),
+        "utilization": cycles.map(|c| run::utilization(sp, macs, c)),
     })
 }
 

@@ -201,17 +201,7 @@ mod tests {
             weight_scales: vec![1.0; w.dim().0],
             macs: plan.iter().map(|p| p.job.desc.macs()).sum(),
             cycles: None,
-            jobs: plan
-                .iter()
-                .map(|p| JobPlan {
-                    descriptor: p.job.desc,
-                    iy0: p.iy0,
-                    ix0: p.ix0,
-                    oy0: p.oy0,
-                    ox0: p.ox0,
-                    co0: p.co0,
-                })
-                .collect(),
+            jobs: plan.iter().map(JobPlan::from).collect(),
             weights: w,
             requant: rq,
         };

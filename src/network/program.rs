@@ -16,7 +16,7 @@ use super::quant::{quantize_per_channel, requant_records};
 use super::{float, passes, Network, Node, Op, Value};
 use crate::system::cases::Geometry;
 use crate::system::layout::Requant;
-use crate::system::plan::plan_layer;
+use crate::system::plan::{plan_layer, PlannedJob};
 use crate::system::{Descriptor, SystemParams};
 use anyhow::{bail, ensure, Context, Result};
 use ndarray::{Array2, Array3, Array4, ArrayD, Axis, IxDyn};
@@ -46,6 +46,12 @@ pub struct JobPlan {
     pub oy0: usize,
     pub ox0: usize,
     pub co0: usize,
+}
+
+impl From<&PlannedJob> for JobPlan {
+    fn from(p: &PlannedJob) -> JobPlan {
+        JobPlan { descriptor: p.job.desc, iy0: p.iy0, ix0: p.ix0, oy0: p.oy0, ox0: p.ox0, co0: p.co0 }
+    }
 }
 
 /// A layer the system top runs.
@@ -395,17 +401,7 @@ fn plan_jobs(sp: &SystemParams, layer: &AccelLayer, shape: &[usize]) -> Result<V
     let image = layer_images(layer.kind, &zeros)?.swap_remove(0);
     let plan = plan_layer(sp, &image, &layer.weights, &layer.requant, &layer.geometry(), 0, layer.relu)
         .with_context(|| format!("layer {:?}", layer.name))?;
-    Ok(plan
-        .iter()
-        .map(|p| JobPlan {
-            descriptor: p.job.desc,
-            iy0: p.iy0,
-            ix0: p.ix0,
-            oy0: p.oy0,
-            ox0: p.ox0,
-            co0: p.co0,
-        })
-        .collect())
+    Ok(plan.iter().map(JobPlan::from).collect())
 }
 
 fn npy_name(tensor: &str) -> String {

@@ -165,7 +165,7 @@ pub fn run(
         }
     }
     for l in &mut last.layers {
-        l.utilization = l.cycles.map(|c| l.macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64));
+        l.utilization = l.cycles.map(|c| utilization(sp, l.macs, c));
     }
     Ok(last)
 }
@@ -266,7 +266,7 @@ fn run_layer(
         cycles = cycles.zip(r.cycles).map(|(a, b)| a + b);
         images.push(assemble(&plan, &r.outputs, l.weights.dim().0));
     }
-    let utilization = cycles.map(|c| macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64));
+    let utilization = cycles.map(|c| utilization(sp, macs, c));
     let record = LayerRecord {
         name: l.name.clone(),
         output: l.output.clone(),
@@ -278,13 +278,18 @@ fn run_layer(
     Ok((layer_output(l.kind, images), record))
 }
 
+/// Useful MACs per PE per cycle: MACs / (cycles x R x C).
+pub fn utilization(sp: &SystemParams, macs: u64, cycles: u64) -> f64 {
+    macs as f64 / (cycles as f64 * (sp.rows * sp.cols) as f64)
+}
+
 /// Gives a run on a backend without cycles (`Reference`) each layer's cycles as measured at compile,
 /// times the batch: exact, because the system's timing depends on the jobs and weights, not on the
 /// activations.
 pub fn measured_cycles(program: &Program, run: &mut IntRun, batch: usize, sp: &SystemParams) {
     for (l, r) in program.layers().zip(&mut run.layers) {
         r.cycles = l.cycles.map(|c| c * batch as u64);
-        r.utilization = r.cycles.map(|c| r.macs as f64 / (c as f64 * (sp.rows * sp.cols) as f64));
+        r.utilization = r.cycles.map(|c| utilization(sp, r.macs, c));
     }
 }
 
