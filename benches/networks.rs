@@ -24,7 +24,7 @@ use accelc::energy::EnergyTable;
 use accelc::network::energy::{layer_energy, LayerEnergy};
 use accelc::network::program::{compile, Calibration, Program};
 use accelc::network::prune::{prune, sparsity_report, PruneSpec};
-use accelc::network::run::{run, sqnr_db, CycleModel, IntRun, Reference};
+use accelc::network::run::{run, sqnr_db, CycleModel, Fast, IntRun};
 use accelc::network::{float, import_file, samples, Network, Op, Value};
 use accelc::system::SystemParams;
 use anyhow::{anyhow, Context, Result};
@@ -345,7 +345,7 @@ fn pruning(designs: &[Design], net: &Network, cls: &samples::ClsSamples) -> Resu
                 // accuracy: the reference backend (the same integers as every design), one crop at a time
                 for b in 0..n {
                     let x = cls.inputs.slice_axis(Axis(0), (b..b + 1).into()).to_owned();
-                    let r = run(&program, &d.sp, &x, &mut Reference, &mut |_, _| {})?;
+                    let r = run(&program, &d.sp, &x, &mut Fast, &mut |_, _| {})?;
                     let l = r.tensors.get(&logits).and_then(|t| t.float()).context("the logits")?;
                     int_top.push(argmax(l.iter()));
                     int_logits.push(l);

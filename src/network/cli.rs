@@ -53,8 +53,8 @@ pub struct RunArgs {
     /// model); the model runs too and every tensor and layer's cycles must agree (exit 1 if not)
     #[arg(long, conflicts_with = "fast")]
     pub rtl: bool,
-    /// Values from the plain integer convolution and each layer's cycles as `compile` measured them on
-    /// the model (exact: the timing does not depend on the activations), several times faster
+    /// Values from one fast integer convolution per layer (no jobs) and each layer's cycles as
+    /// `compile` measured them on the model (exact: the timing does not depend on the activations)
     #[arg(long)]
     pub fast: bool,
     /// Write the network's (first) output here as float32 .npy
@@ -163,6 +163,16 @@ pub fn compile_main(args: &CompileArgs) -> Result<ExitCode> {
         layer.cycles = r.cycles;
     }
     let float_env = float::run(&net, &[(net.inputs[0].0.as_str(), Value::F32(x0))])?;
+    // SAC systems: would a per-layer kneading stride pay? (the hardware's KS is its column count)
+    let kneading = match &sp.sac {
+        Some(sac) => Some(
+            program
+                .layers()
+                .map(|l| super::kneading::sweep(l, &super::kneading::STRIDES, sac.knead.encoding))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        None => None,
+    };
     let report = serde_json::json!({
         "format_version": 1,
         "model": args.model.display().to_string(),
@@ -173,7 +183,8 @@ pub fn compile_main(args: &CompileArgs) -> Result<ExitCode> {
         "weights": { "before_pruning": baseline, "pruned": pruned },
         "steps": { "accelerator": program.layers().count(), "host": program.steps.len() - program.layers().count(),
                    "host_ops": host_ops(&program) },
-        "layers": layer_rows(&program, &run, Some(&float_env)),
+        "layers": layer_rows(&program, &run, &sp, Some(&float_env)),
+        "kneading": kneading,
         "total": totals(&run, &sp),
     });
     program.save(
@@ -181,6 +192,9 @@ pub fn compile_main(args: &CompileArgs) -> Result<ExitCode> {
         &[(SYSTEM_FILE, config_text), (REPORT_FILE, serde_json::to_string_pretty(&report)? + "\n")],
     )?;
     print_layers(&program, &run, &sp);
+    if let Some(k) = &kneading {
+        print_kneading(k, sp.cols);
+    }
     println!(
         "compiled {} for {}: {} accelerator layers, {} host steps -> {}",
         args.model.display(),
@@ -206,11 +220,14 @@ fn host_ops(p: &Program) -> std::collections::BTreeMap<&'static str, usize> {
 fn layer_rows(
     p: &Program,
     run: &IntRun,
+    sp: &SystemParams,
     float_env: Option<&std::collections::HashMap<String, Value>>,
 ) -> Vec<serde_json::Value> {
+    let energy = layer_energy_uj(p, run, sp);
     p.layers()
         .zip(&run.layers)
-        .map(|(l, r)| {
+        .zip(energy)
+        .map(|((l, r), uj)| {
             let (o, kh, kw, i) = l.weights.dim();
             let sqnr = float_env.and_then(|env| match (env.get(&l.output), run.tensors.get(&l.output)) {
                 (Some(Value::F32(f)), Some(t)) => t.float().filter(|q| q.shape() == f.shape()).map(|q| run::sqnr_db(f, &q)),
@@ -219,7 +236,7 @@ fn layer_rows(
             serde_json::json!({
                 "name": l.name, "kind": l.kind, "in_c": i, "out_c": o, "kernel": [kh, kw], "stride": l.stride,
                 "relu": l.relu, "jobs": r.jobs, "macs": r.macs, "cycles": r.cycles, "utilization": r.utilization,
-                "sqnr_db": sqnr, "in_scale": l.in_scale, "out_scale": l.out_scale,
+                "energy_uj": uj, "sqnr_db": sqnr, "in_scale": l.in_scale, "out_scale": l.out_scale,
             })
         })
         .collect()
@@ -237,13 +254,14 @@ fn totals(run: &IntRun, sp: &SystemParams) -> serde_json::Value {
 
 fn print_layers(p: &Program, run: &IntRun, sp: &SystemParams) {
     println!(
-        "{:<12} {:>5} {:>5} {:>6} {:>4} {:>10} {:>9} {:>6}",
-        "layer", "in_c", "out_c", "kernel", "jobs", "MACs", "cycles", "util"
+        "{:<12} {:>5} {:>5} {:>6} {:>4} {:>10} {:>9} {:>6} {:>9}",
+        "layer", "in_c", "out_c", "kernel", "jobs", "MACs", "cycles", "util", "energy_uJ"
     );
-    for (l, r) in p.layers().zip(&run.layers) {
+    let energy = layer_energy_uj(p, run, sp);
+    for ((l, r), uj) in p.layers().zip(&run.layers).zip(&energy) {
         let (o, kh, kw, i) = l.weights.dim();
         println!(
-            "{:<12} {:>5} {:>5} {:>6} {:>4} {:>10} {:>9} {:>6}",
+            "{:<12} {:>5} {:>5} {:>6} {:>4} {:>10} {:>9} {:>6} {:>9.3}",
             l.name,
             i,
             o,
@@ -251,18 +269,49 @@ fn print_layers(p: &Program, run: &IntRun, sp: &SystemParams) {
             r.jobs,
             r.macs,
             r.cycles.map_or("-".into(), |c| c.to_string()),
-            r.utilization.map_or("-".into(), |u| format!("{u:.2}"))
+            r.utilization.map_or("-".into(), |u| format!("{u:.2}")),
+            uj
         );
     }
     let t = totals(run, sp);
     println!(
-        "total: {} MACs, {} cycles, utilization {} on {}x{}",
+        "total: {} MACs, {} cycles, utilization {} on {}x{}, {:.3} uJ (accelerator layers; network::energy)",
         t["macs"],
         t["cycles"],
         t["utilization"].as_f64().map_or("-".into(), |u| format!("{u:.3}")),
         sp.rows,
-        sp.cols
+        sp.cols,
+        energy.iter().sum::<f64>()
     );
+}
+
+/// The kneading sweep's totals: words at each stride, and with each layer at its best stride.
+fn print_kneading(layers: &[super::kneading::LayerStrides], cols: usize) {
+    let total = |i: usize| layers.iter().map(|l| l.strides[i].words).sum::<u64>();
+    let at: Vec<String> = super::kneading::STRIDES
+        .iter()
+        .enumerate()
+        .map(|(i, ks)| format!("KS {ks}: {}{}", total(i), if *ks == cols { " (this system)" } else { "" }))
+        .collect();
+    let best: u64 = layers.iter().map(|l| l.strides.iter().map(|a| a.words).min().unwrap_or(0)).sum();
+    let mut best_ks = std::collections::BTreeMap::<usize, usize>::new();
+    for l in layers {
+        *best_ks.entry(l.best_ks).or_default() += 1;
+    }
+    println!("kneaded words per pixel tile, all layers: {}; each layer at its best KS: {best} (layers per best KS: {best_ks:?})", at.join(", "));
+}
+
+/// Each accelerator layer's energy in the run, uJ: its energy per inference (`network::energy`,
+/// Horowitz 45 nm) times the images the run took.
+fn layer_energy_uj(p: &Program, run: &IntRun, sp: &SystemParams) -> Vec<f64> {
+    let table = crate::energy::EnergyTable::horowitz_45nm();
+    p.layers()
+        .zip(&run.layers)
+        .map(|(l, r)| {
+            let images = r.jobs / l.jobs.len().max(1);
+            super::energy::layer_energy(sp, l, &table).total_pj * images as f64 * 1e-6
+        })
+        .collect()
 }
 
 /// A progress bar on stderr when it is a terminal (steps done / steps).
@@ -299,7 +348,7 @@ pub fn run_main(args: &RunArgs) -> Result<ExitCode> {
         )));
     }
     let mut acc: Box<dyn Accelerator> = if args.fast {
-        Box::new(run::Reference)
+        Box::new(run::Fast)
     } else if args.rtl {
         let root = PathBuf::from("rtl_out");
         let work = root.join(".network-run").join(crate::fsutil::unique_suffix());

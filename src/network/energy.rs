@@ -197,6 +197,7 @@ mod tests {
             pad: [g.pad.0, g.pad.1],
             relu: false,
             in_scale: 1.0,
+            in_zp: 0,
             out_scale: 1.0,
             weight_scales: vec![1.0; w.dim().0],
             macs: plan.iter().map(|p| p.job.desc.macs()).sum(),

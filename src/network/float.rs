@@ -1,7 +1,7 @@
 //! The float reference executor: runs a [`Network`] node by node in its topological order, in f32
 //! with the ONNX semantics of each op (numpy broadcasting for the elementwise ops). It is the host
 //! fallback for operations the accelerator does not run, and the float side of fidelity checks
-//! (itself checked against onnxruntime in `tests/network_float.rs`).
+//! (itself checked against onnxruntime in `tests/network/float.rs`).
 
 use super::{Network, Node, Op, Value};
 use ndarray::{ArrayD, Axis, IxDyn};

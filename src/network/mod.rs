@@ -9,6 +9,8 @@ pub mod cli;
 pub mod energy;
 pub mod float;
 pub mod import;
+pub mod intconv;
+pub mod kneading;
 pub mod passes;
 pub mod program;
 pub mod prune;

@@ -12,7 +12,7 @@
 //! `layers/<i>.requant.npy` (int64 out_c x 3: bias, mult, shift), `constants/<name>.npy` (the host
 //! steps' constant inputs).
 
-use super::quant::{quantize_per_channel, requant_records};
+use super::quant::{fold_zero_point, quantize_per_channel, requant_records};
 use super::{float, passes, Network, Node, Op, Value};
 use crate::system::cases::Geometry;
 use crate::system::layout::Requant;
@@ -70,6 +70,11 @@ pub struct AccelLayer {
     pub relu: bool,
     /// Scales of the input, the output and each output channel's weights.
     pub in_scale: f64,
+    /// The input's zero point (the code of 0.0): the host quantizes q = round(x / in_scale) + in_zp;
+    /// the records' biases carry -in_zp x (sum of the channel's weights). Non-zero only on layers
+    /// without padding that read a host step's tensor (the output stage writes zero point 0).
+    #[serde(default)]
+    pub in_zp: i8,
     pub out_scale: f64,
     pub weight_scales: Vec<f64>,
     /// Multiply-accumulates of one inference.
@@ -117,7 +122,8 @@ pub struct Program {
     pub input_shape: Vec<usize>,
     pub outputs: Vec<String>,
     pub calibration: Calibration,
-    /// The scale of every int8 tensor: the accelerator layers' inputs and outputs (value = q x scale).
+    /// The symmetric scale of every int8 tensor: the accelerator layers' inputs and outputs (value = q x
+    /// scale). A layer that reads a host tensor with a zero point has its own `in_scale` and `in_zp`.
     pub scales: BTreeMap<String, f64>,
     pub steps: Vec<Step>,
     /// Constant inputs of the host steps.
@@ -139,9 +145,46 @@ pub enum Calibration {
 
 const BINS: usize = 2048;
 
-/// Every float tensor's clip value over the calibration inputs (batches, run one image at a time:
-/// a compiled network takes batch 1).
-pub fn calibrate(net: &Network, inputs: &[ArrayD<f32>], method: Calibration) -> Result<HashMap<String, f32>> {
+/// A float tensor's calibrated range: `clip` bounds |x| for symmetric int8 (scale = clip / 127);
+/// `min` is the smallest value seen, which an asymmetric input (a zero point) spends its codes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub clip: f32,
+    pub min: f32,
+}
+
+impl Range {
+    /// Symmetric int8: the scale (1 for an all-zero tensor).
+    pub fn scale(&self) -> f64 {
+        if self.clip > 0.0 {
+            self.clip as f64 / 127.0
+        } else {
+            1.0
+        }
+    }
+
+    /// Asymmetric int8 over [max(min, -clip), clip]: the scale and the zero point (the code of 0.0),
+    /// or None when the zero point would not pay: the range reaches below -clip / 2 (symmetric
+    /// steps are at most 1.33x the asymmetric ones there) or the tensor is all zero.
+    pub fn asymmetric(&self) -> Option<(f64, i8)> {
+        let lo = self.min.max(-self.clip) as f64;
+        if self.clip <= 0.0 || lo < -(self.clip as f64) / 2.0 {
+            return None;
+        }
+        let lo = lo.min(0.0);
+        let scale = (self.clip as f64 - lo) / 255.0;
+        let zp = (-128.0 - lo / scale).round().clamp(-128.0, 127.0) as i8;
+        Some((scale, zp))
+    }
+}
+
+/// Every float tensor's range over the calibration inputs (batches, run one image at a time: a
+/// compiled network takes batch 1).
+pub fn calibrate(
+    net: &Network,
+    inputs: &[ArrayD<f32>],
+    method: Calibration,
+) -> Result<HashMap<String, Range>> {
     let images: Vec<ArrayD<f32>> =
         inputs.iter().flat_map(|b| b.axis_chunks_iter(Axis(0), 1).map(|x| x.to_owned())).collect();
     let run = |x: &ArrayD<f32>| -> Result<Vec<(String, ArrayD<f32>)>> {
@@ -154,20 +197,23 @@ pub fn calibrate(net: &Network, inputs: &[ArrayD<f32>], method: Calibration) -> 
             })
             .collect())
     };
-    let mut absmax: HashMap<String, f32> = HashMap::new();
+    let mut ranges: HashMap<String, Range> = HashMap::new();
     for x in &images {
         for (name, a) in run(x)? {
-            let e = absmax.entry(name).or_default();
-            *e = a.iter().fold(*e, |m, v| m.max(v.abs()));
+            let e = ranges.entry(name).or_insert(Range { clip: 0.0, min: f32::INFINITY });
+            for &v in &a {
+                e.clip = e.clip.max(v.abs());
+                e.min = e.min.min(v);
+            }
         }
     }
     if method == Calibration::Max {
-        return Ok(absmax);
+        return Ok(ranges);
     }
     let mut hist: HashMap<String, Vec<u64>> = HashMap::new();
     for x in &images {
         for (name, a) in run(x)? {
-            let m = absmax[&name];
+            let m = ranges[&name].clip;
             let h = hist.entry(name).or_insert_with(|| vec![0; BINS]);
             if m > 0.0 {
                 for v in &a {
@@ -176,7 +222,13 @@ pub fn calibrate(net: &Network, inputs: &[ArrayD<f32>], method: Calibration) -> 
             }
         }
     }
-    Ok(absmax.into_iter().map(|(name, m)| (name.clone(), m * mse_clip(&hist[&name]))).collect())
+    Ok(ranges
+        .into_iter()
+        .map(|(name, r)| {
+            let clip = r.clip * mse_clip(&hist[&name]);
+            (name, Range { clip, min: r.min })
+        })
+        .collect())
 }
 
 /// The clip value, as a fraction of the histogram's range, that minimises the expected squared error.
@@ -215,12 +267,14 @@ pub fn compile(
     shape[0] = 1;
     passes::prepare(&mut net);
     passes::specialize_shapes(&mut net, &shape)?;
-    let absmax = calibrate(&net, calib, method)?;
+    let ranges = calibrate(&net, calib, method)?;
     let shapes = shapes(&net, &shape)?;
     let nodes = net.nodes();
     let readers = |t: &str| nodes.iter().filter(|n| n.inputs.iter().any(|i| i == t)).collect::<Vec<_>>();
     let mut scales: BTreeMap<String, f64> = BTreeMap::new();
-    let scale_of = |t: &str| absmax.get(t).map_or(1.0, |&m| if m > 0.0 { m as f64 / 127.0 } else { 1.0 });
+    let scale_of = |t: &str| ranges.get(t).map_or(1.0, Range::scale);
+    // tensors the system top writes (int8, zero point 0, their reader takes them as they are)
+    let mut accel_outputs: Vec<String> = Vec::new();
     let mut fused: Vec<String> = Vec::new();
     let mut steps = Vec::new();
     for node in &nodes {
@@ -238,13 +292,22 @@ pub fn compile(
             continue;
         };
         fused.extend(fused_node);
+        // a layer without padding that reads a host tensor takes it with a zero point: the hardware pads
+        // with code 0, which must mean 0.0 wherever it pads
+        if layer.pad == [0, 0] && !accel_outputs.contains(&layer.input) {
+            if let Some((scale, zp)) = ranges.get(&layer.input).and_then(Range::asymmetric) {
+                (layer.in_scale, layer.in_zp) = (scale, zp);
+            }
+        }
         layer.out_scale = scale_of(&layer.output);
         let bias = layer_bias(&net, node, next.as_ref(), &layer);
         layer.requant = requant_records(&bias, layer.in_scale, &layer.weight_scales, layer.out_scale);
+        fold_zero_point(&mut layer.requant, &layer.weights, layer.in_zp);
+        accel_outputs.push(layer.output.clone());
         let in_shape = shapes.get(&layer.input).context("a layer input without a value")?;
         layer.jobs = plan_jobs(sp, &layer, in_shape)?;
         layer.macs = layer.jobs.iter().map(|j| j.descriptor.macs()).sum();
-        scales.insert(layer.input.clone(), layer.in_scale);
+        scales.insert(layer.input.clone(), scale_of(&layer.input));
         scales.insert(layer.output.clone(), layer.out_scale);
         steps.push(Step::Accel(layer));
     }
@@ -303,6 +366,7 @@ fn lower(
             pad: g[3],
             relu,
             in_scale,
+            in_zp: 0,
             out_scale: 0.0,
             weight_scales,
             macs: 0,

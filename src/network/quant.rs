@@ -2,11 +2,15 @@
 //!
 //! - **Weights**: per output channel, symmetric, int8 in [-127, 127] (`workload::quantize` applied to
 //!   each output channel's slice: scale = max |w| / 127, round half away from zero).
-//! - **Activations**: per tensor, symmetric, zero point 0 (the system top pads with zeros and has no
-//!   input zero point), scale = max |x| / 127 over the calibration inputs (max-abs calibration).
+//! - **Activations**: per tensor, scale from the calibrated clip value c (`program::Calibration`).
+//!   Symmetric, zero point 0 (scale c / 127) wherever the system top pads with code 0 or writes the
+//!   tensor itself; asymmetric (scale (c - lo) / 255, zero point zp = the code of 0.0) where a layer
+//!   without padding reads a host step's tensor whose values stay above -c / 2 (ReLU, HardSwish,
+//!   their products and means): one more bit for the non-negative tensors of a MobileNet.
 //! - **Requantization**: a conv's accumulator acc (int32) maps to its output with the system top's
-//!   record: y = sat(round((acc + bias) * mult / 2^shift)), where bias = round(b / (s_x s_w[o])) and
-//!   mult / 2^shift approximates s_x s_w[o] / s_y with mult in [2^15, 2^16) ([`quantize_multiplier`]).
+//!   record: y = sat(round((acc + bias) * mult / 2^shift)), where bias = round(b / (s_x s_w[o])) -
+//!   zp * sum(w[o]) ([`fold_zero_point`]: acc sums q w = (x / s_x + zp) w) and mult / 2^shift
+//!   approximates s_x s_w[o] / s_y with mult in [2^15, 2^16) ([`quantize_multiplier`]).
 
 use crate::system::layout::Requant;
 use crate::workload::quantize_symmetric;
@@ -67,6 +71,15 @@ pub fn requant_records(bias: &[f32], s_x: f64, s_w: &[f64], s_y: f64) -> Vec<Req
             Requant { bias: q, mult, shift }
         })
         .collect()
+}
+
+/// Folds an input zero point into the records: each output channel's bias loses zp x the sum of
+/// its int8 weights (OHWI), saturated to i32.
+pub fn fold_zero_point(records: &mut [Requant], w: &ndarray::Array4<i8>, zp: i8) {
+    for (r, filter) in records.iter_mut().zip(w.outer_iter()) {
+        let sum: i64 = filter.iter().map(|&v| v as i64).sum();
+        r.bias = (r.bias as i64 - zp as i64 * sum).clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+    }
 }
 
 #[cfg(test)]

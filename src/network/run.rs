@@ -4,9 +4,10 @@
 //! reads it.
 
 use super::program::{layer_images, layer_output, AccelLayer, Program, Step};
-use super::{float, Value};
+use super::{float, intconv, Value};
 use crate::model::system as model;
 use crate::rng::SplitMix64;
+use crate::system::cases::Geometry;
 use crate::system::cases::{stimulus, Pacing};
 use crate::system::layout::{unpack_output, ConvJob, Word};
 use crate::system::plan::{assemble, plan_layer};
@@ -25,6 +26,12 @@ pub struct JobsRun {
 /// A system top that runs a layer's jobs (one run: START to DONE, frames back to back).
 pub trait Accelerator {
     fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun>;
+
+    /// A whole layer on one image (HWC) without jobs, for a backend that needs none ([`Fast`]);
+    /// `None`: plan the layer's jobs and run them.
+    fn layer(&mut self, _image: &Array3<i8>, _l: &AccelLayer) -> Option<Array3<i8>> {
+        None
+    }
 }
 
 /// The plain integer convolution of `system::reference` (fast; no cycle counts).
@@ -33,6 +40,33 @@ pub struct Reference;
 impl Accelerator for Reference {
     fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun> {
         Ok(JobsRun { outputs: jobs.iter().map(reference::conv).collect(), cycles: None })
+    }
+}
+
+/// The layer as one fast integer convolution ([`intconv::conv_layer`]): the values of the system
+/// top without its jobs or cycles (`accelc run --fast` takes the cycles compile measured).
+pub struct Fast;
+
+impl Accelerator for Fast {
+    fn run_jobs(&mut self, jobs: &[ConvJob]) -> Result<JobsRun> {
+        let outputs = jobs
+            .iter()
+            .map(|j| {
+                let g = Geometry {
+                    k: (j.desc.kh as usize, j.desc.kw as usize),
+                    stride: (j.desc.stride_h as usize, j.desc.stride_w as usize),
+                    dil: (j.desc.dil_h as usize, j.desc.dil_w as usize),
+                    pad: (j.desc.pad_top as usize, j.desc.pad_left as usize),
+                };
+                ensure!(j.desc.out_zp == 0, "the fast convolution takes zero point 0");
+                Ok(intconv::conv_layer(j.x.view(), &j.w, &j.requant, &g, j.desc.relu()))
+            })
+            .collect::<Result<_>>()?;
+        Ok(JobsRun { outputs, cycles: None })
+    }
+
+    fn layer(&mut self, image: &Array3<i8>, l: &AccelLayer) -> Option<Array3<i8>> {
+        Some(intconv::conv_layer(image.view(), &l.weights, &l.requant, &l.geometry(), l.relu))
     }
 }
 
@@ -103,10 +137,10 @@ impl Tensor {
     }
 }
 
-/// Quantizes to int8 with `scale`: round half away from zero, saturated to [-128, 127] like the
-/// system top's output stage.
-pub fn quantize(a: &ArrayD<f32>, scale: f64) -> ArrayD<i8> {
-    a.mapv(|v| (v as f64 / scale).round().clamp(-128.0, 127.0) as i8)
+/// Quantizes to int8 with `scale` and zero point `zp`: round half away from zero, plus zp,
+/// saturated to [-128, 127] like the system top's output stage.
+pub fn quantize(a: &ArrayD<f32>, scale: f64, zp: i8) -> ArrayD<i8> {
+    a.mapv(|v| ((v as f64 / scale).round() + zp as f64).clamp(-128.0, 127.0) as i8)
 }
 
 /// One accelerator layer's figures in a run (all images of the batch).
@@ -250,14 +284,19 @@ fn run_layer(
 ) -> Result<(ArrayD<i8>, LayerRecord)> {
     // an accelerator layer's output is already int8 at the scale its reader expects; a host result is quantized here
     let x = match env.get(&l.input) {
-        Some(Tensor::Q(q, s)) if *s == l.in_scale => q.clone(),
-        Some(t) => quantize(&t.float().context("an int64 input")?, l.in_scale),
+        Some(Tensor::Q(q, s)) if *s == l.in_scale && l.in_zp == 0 => q.clone(),
+        Some(t) => quantize(&t.float().context("an int64 input")?, l.in_scale, l.in_zp),
         None => bail!("input {:?} has no value", l.input),
     };
     let x = &x;
     let mut images = Vec::new();
     let (mut jobs_n, mut macs, mut cycles) = (0, 0, Some(0u64));
     for image in layer_images(l.kind, x)? {
+        if let Some(y) = acc.layer(&image, l) {
+            (jobs_n, macs, cycles) = (jobs_n + l.jobs.len(), macs + l.macs, None);
+            images.push(y);
+            continue;
+        }
         let plan = plan_layer(sp, &image, &l.weights, &l.requant, &l.geometry(), 0, l.relu)?;
         let jobs: Vec<ConvJob> = plan.iter().map(|p| p.job.clone()).collect();
         let r = acc.run_jobs(&jobs)?;
@@ -360,12 +399,16 @@ pub fn check_layers(program: &Program, run: &IntRun) -> Vec<String> {
             continue;
         };
         let Some(xf) = input.float() else { continue };
-        let xq = quantize(&xf, l.in_scale).mapv(|v| v as f64 * l.in_scale);
+        let xq = quantize(&xf, l.in_scale, l.in_zp).mapv(|v| (v as f64 - l.in_zp as f64) * l.in_scale);
         let (o, kh, kw, i) = l.weights.dim();
         let w = |co: usize, ky: usize, kx: usize, ci: usize| {
             l.weights[(co, ky, kx, ci)] as f64 * l.weight_scales[co]
         };
-        let bias = |co: usize| l.requant[co].bias as f64 * l.in_scale * l.weight_scales[co];
+        // the float bias: the record's, with the zero point's share (-zp x sum of weights) given back
+        let bias = |co: usize| {
+            let sum: i64 = l.weights.index_axis(Axis(0), co).iter().map(|&v| v as i64).sum();
+            (l.requant[co].bias as i64 + l.in_zp as i64 * sum) as f64 * l.in_scale * l.weight_scales[co]
+        };
         let mut worst = 0f64;
         let mut check = |exact: f64, got: i8| {
             let v = if l.relu { exact.max(0.0) } else { exact } / l.out_scale;

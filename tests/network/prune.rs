@@ -3,7 +3,7 @@
 //! pruning that really shrinks the 1x1 expand convs, their depthwise convs, SE branches and
 //! consumers while the float network still runs; each checker catches a planted fault. Float top-1
 //! agreement of every setting with the unpruned classifier is measured and printed, not asserted
-//! (`cargo test --release --test network_prune -- --nocapture` runs all 36 crops; a debug build 2).
+//! (`cargo test --release --test network prune:: -- --nocapture` runs all 36 crops; a debug build 2).
 
 use accelc::network::prune::{prune, sparsity_report, PruneReport};
 use accelc::network::{float, import_file, passes, samples, Network, Op, Value};

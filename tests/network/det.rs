@@ -12,7 +12,7 @@
 //! Unoptimized (the test profile), one 96 x 160 inference takes about 4.6 s: the faults are planted
 //! in one sample, and only the nodes downstream of a fault run again.
 
-mod common;
+use crate::common;
 
 use accelc::network::{float, import_file, samples, Network, Node, Op, Value};
 use ndarray::{ArrayD, Axis};

@@ -5,10 +5,10 @@
 //! requantization shift is caught); the int8 classifier agrees with the float one on real crops; the
 //! commands reject bad input with one line and exit code 2, writing nothing.
 
-mod common;
+use crate::common;
 
 use accelc::network::program::{compile, Calibration, Program};
-use accelc::network::run::{self, check_layers, CycleModel, Reference, Rtl};
+use accelc::network::run::{self, check_layers, CycleModel, Fast, Reference, Rtl};
 use accelc::network::{float, import_file, samples, Network, Value};
 use accelc::system::SystemParams;
 use ndarray::{ArrayD, Axis};
@@ -50,6 +50,7 @@ fn the_classifier_on_the_model_equals_the_rtl_bit_and_cycle_exact() {
     let mut rtl = Rtl::build(&config, &root.join(".build"), work).unwrap();
     let hw = run::run(&program, &sp, &x, &mut rtl, &mut |_, _| {}).unwrap();
     let reference = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+    let fast = run::run(&program, &sp, &x, &mut Fast, &mut |_, _| {}).unwrap();
     let cycles = |r: &run::IntRun| r.layers.iter().map(|l| l.cycles).collect::<Vec<_>>();
     eprintln!(
         "classifier on system_os_4x4_i8: {} jobs, {} cycles (model) {} cycles (RTL)",
@@ -64,6 +65,11 @@ fn the_classifier_on_the_model_equals_the_rtl_bit_and_cycle_exact() {
             Some(t),
             reference.tensors.get(name),
             "tensor {name:?}, model vs plain integer convolution"
+        );
+        assert_eq!(
+            Some(t),
+            fast.tensors.get(name),
+            "tensor {name:?}, model vs the whole-layer fast convolution"
         );
     }
     assert_eq!(model.outputs, hw.outputs);
@@ -100,7 +106,7 @@ fn the_int8_classifier_agrees_with_float_on_real_crops() {
     let s = samples::cls_samples().unwrap();
     let pick: Vec<usize> = (2..36).step_by(6).collect();
     let x = s.inputs.select(Axis(0), &pick);
-    let int = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+    let int = run::run(&program, &sp, &x, &mut Fast, &mut |_, _| {}).unwrap();
     let Value::F32(fy) =
         &float::run(&net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))]).unwrap()[&net.outputs[0]]
     else {
@@ -220,7 +226,7 @@ fn compile_with_pruning_then_run_writes_the_program_report_and_output() {
     assert!(stdout.contains(&format!("{total} cycles")), "{stdout}");
     let y: ArrayD<f32> = ndarray_npy::read_npy(&y).unwrap();
     assert_eq!(y.shape(), &[1, 2]);
-    // --fast: the plain integer convolution's values and compile's cycles: the same output and total
+    // --fast: one fast integer convolution per layer and compile's cycles: the same output and total
     let y2 = dir.join("y2.npy");
     let r = accelc(&["run", o, "--input", "cls-samples:1", "--fast", "-o", y2.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&r.stdout);

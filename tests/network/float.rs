@@ -4,7 +4,7 @@
 //! a planted fault in the graph (a HardSigmoid offset) is caught by the same comparison; an unknown
 //! operation is one error naming the node and the op.
 
-mod common;
+use crate::common;
 
 use accelc::network::{float, import_file, samples, Network, Op, Value};
 use ndarray::ArrayD;
