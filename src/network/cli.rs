@@ -49,14 +49,15 @@ pub struct RunArgs {
     /// (the shipped real images; `cls-samples:I` for image I alone)
     #[arg(long)]
     pub input: String,
-    /// Run the accelerator layers on the generated system RTL in Verilator (default: the cycle-exact
-    /// model); the model runs too and every tensor and layer's cycles must agree (exit 1 if not)
-    #[arg(long, conflicts_with = "fast")]
+    /// Run the accelerator layers on the generated system RTL in Verilator; the cycle-exact model runs
+    /// too and every tensor and layer's cycles must agree (exit 1 if not)
+    #[arg(long, conflicts_with = "cycle_model")]
     pub rtl: bool,
-    /// Values from one fast integer convolution per layer (no jobs) and each layer's cycles as
-    /// `compile` measured them on the model (exact: the timing does not depend on the activations)
+    /// Step the system's cycle-exact model through every job (several times slower) instead of the
+    /// default: one fast integer convolution per layer, with each layer's cycles as `compile` measured
+    /// them on that model (exact: the system's timing does not depend on the activations)
     #[arg(long)]
-    pub fast: bool,
+    pub cycle_model: bool,
     /// Write the network's (first) output here as float32 .npy
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -347,18 +348,25 @@ pub fn run_main(args: &RunArgs) -> Result<ExitCode> {
             program.input_shape
         )));
     }
-    let mut acc: Box<dyn Accelerator> = if args.fast {
-        Box::new(run::Fast)
-    } else if args.rtl {
+    let fast = !args.rtl && !args.cycle_model;
+    let mut acc: Box<dyn Accelerator> = if args.rtl {
         let root = PathBuf::from("rtl_out");
         let work = root.join(".network-run").join(crate::fsutil::unique_suffix());
         Box::new(Rtl::build(&config, &root.join(".build"), work)?)
-    } else {
+    } else if args.cycle_model {
         Box::new(CycleModel { sp: sp.clone() })
+    } else {
+        Box::new(run::Fast)
     };
-    let label = if args.rtl { "run (RTL)" } else { "run (model)" };
+    let label = if args.rtl {
+        "run (RTL)"
+    } else if args.cycle_model {
+        "run (cycle model)"
+    } else {
+        "run"
+    };
     let mut result = run::run(&program, &sp, &x, acc.as_mut(), &mut progress_bar(label))?;
-    if args.fast {
+    if fast {
         run::measured_cycles(&program, &mut result, x.shape()[0], &sp);
     }
     print_layers(&program, &result, &sp);

@@ -198,6 +198,8 @@ mod tests {
             relu: false,
             in_scale: 1.0,
             in_zp: 0,
+            out_zp: 0,
+            out_channel_scales: vec![],
             out_scale: 1.0,
             weight_scales: vec![1.0; w.dim().0],
             macs: plan.iter().map(|p| p.job.desc.macs()).sum(),

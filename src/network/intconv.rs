@@ -14,12 +14,13 @@ use ndarray::{Array3, Array4, ArrayView3};
 const I32_TERMS: usize = (i32::MAX as usize) / (128 * 128);
 
 /// The layer's int8 output (out_h x out_w x out_c) for the HWC input `x`, OHWI weights `w`, one
-/// requantization record per output channel, zero point 0 and the ReLU clamp if `relu`.
+/// requantization record per output channel, output zero point `zp` and the ReLU clamp if `relu`.
 pub fn conv_layer(
     x: ArrayView3<i8>,
     w: &Array4<i8>,
     requant: &[Requant],
     g: &Geometry,
+    zp: i8,
     relu: bool,
 ) -> Array3<i8> {
     let (in_h, in_w, in_c) = x.dim();
@@ -52,7 +53,7 @@ pub fn conv_layer(
                 }
             }
             for (co, (&a, o)) in acc.iter().zip(&mut out[ox * out_c..][..out_c]).enumerate() {
-                *o = requantize(a, &requant[co], 0, relu);
+                *o = requantize(a, &requant[co], zp, relu);
             }
         }
     };
@@ -89,7 +90,7 @@ mod tests {
     use crate::system::reference;
 
     /// Equal to the plain nested-loop convolution (one job, i128 requantization) over strides,
-    /// dilations, paddings, odd sizes, ReLU and wide shifts.
+    /// dilations, paddings, odd sizes, ReLU, zero points and wide shifts.
     #[test]
     fn equals_the_reference_convolution() {
         let mut rng = SplitMix64::new(7);
@@ -113,10 +114,11 @@ mod tests {
                 })
                 .collect();
             let relu = case % 2 == 1;
-            let desc = conv_descriptor((in_h, in_w, in_c), out_c, &g, relu as u8, 0);
+            let zp = [0i8, -128, 17][case % 3];
+            let desc = conv_descriptor((in_h, in_w, in_c), out_c, &g, relu as u8, zp);
             let job = ConvJob { desc, x: x.clone(), w: w.clone(), requant: requant.clone() };
             assert_eq!(
-                conv_layer(x.view(), &w, &requant, &g, relu),
+                conv_layer(x.view(), &w, &requant, &g, zp, relu),
                 reference::conv(&job),
                 "case {case}: {g:?}"
             );

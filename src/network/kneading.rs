@@ -80,6 +80,8 @@ mod tests {
             relu: false,
             in_scale: 1.0,
             in_zp: 0,
+            out_zp: 0,
+            out_channel_scales: vec![],
             out_scale: 1.0,
             weight_scales: vec![1.0; w.dim().0],
             macs: 0,

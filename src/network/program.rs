@@ -75,6 +75,14 @@ pub struct AccelLayer {
     /// without padding that read a host step's tensor (the output stage writes zero point 0).
     #[serde(default)]
     pub in_zp: i8,
+    /// The output's zero point: non-zero (with scale (c - lo) / 255) where the output stays above
+    /// -c / 2 (a fused ReLU) and no reader is an accelerator layer that pads.
+    #[serde(default)]
+    pub out_zp: i8,
+    /// Per output channel scales, where only host steps read the output (empty: every channel at
+    /// `out_scale`): channel c's value is (q - out_zp) x out_channel_scales[c].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub out_channel_scales: Vec<f64>,
     pub out_scale: f64,
     pub weight_scales: Vec<f64>,
     /// Multiply-accumulates of one inference.
@@ -93,6 +101,15 @@ pub struct AccelLayer {
 }
 
 impl AccelLayer {
+    /// Each output channel's scale.
+    pub fn out_scales(&self) -> Vec<f64> {
+        if self.out_channel_scales.is_empty() {
+            vec![self.out_scale; self.weights.dim().0]
+        } else {
+            self.out_channel_scales.clone()
+        }
+    }
+
     pub fn geometry(&self) -> Geometry {
         Geometry {
             k: (self.kernel[0], self.kernel[1]),
@@ -107,7 +124,7 @@ impl AccelLayer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
-    Accel(AccelLayer),
+    Accel(Box<AccelLayer>),
     Host(Node),
 }
 
@@ -145,12 +162,19 @@ pub enum Calibration {
 
 const BINS: usize = 2048;
 
+/// How much finer than the tensor's a channel's scale may be. Finer floors over-fit the channels the
+/// calibration images rarely excite: the classifier calibrated on its 12 printed-text crops agreed
+/// with float on 36/36 crops at 2, 32-34/36 at 4, 8 and 16 (README, Networks).
+pub const CHANNEL_GAIN: f64 = 2.0;
+
 /// A float tensor's calibrated range: `clip` bounds |x| for symmetric int8 (scale = clip / 127);
 /// `min` is the smallest value seen, which an asymmetric input (a zero point) spends its codes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Range {
     pub clip: f32,
     pub min: f32,
+    /// Per channel (axis 1 of a tensor of rank 2 or more): the smallest and the largest value seen.
+    pub channels: Vec<(f32, f32)>,
 }
 
 impl Range {
@@ -176,6 +200,26 @@ impl Range {
         let zp = (-128.0 - lo / scale).round().clamp(-128.0, 127.0) as i8;
         Some((scale, zp))
     }
+
+    /// Per-channel scales for the zero point `zp`: each channel's range, clipped to the tensor's
+    /// [-clip, clip], fits the codes (channel c's value v is (q - zp) x scale[c]), but no scale is
+    /// finer than the tensor's / [`CHANNEL_GAIN`].
+    pub fn channel_scales(&self, zp: i8) -> Vec<f64> {
+        let (up, down) = (127.0 - zp as f64, -128.0 - zp as f64);
+        let floor = self.clip as f64 / up / CHANNEL_GAIN;
+        self.channels
+            .iter()
+            .map(|&(lo, hi)| {
+                let (lo, hi) = (lo.max(-self.clip).min(0.0) as f64, hi.min(self.clip).max(0.0) as f64);
+                let s = (hi / up).max(if down < 0.0 { lo / down } else { 0.0 }).max(floor);
+                if s > 0.0 {
+                    s
+                } else {
+                    1.0 // an all-zero tensor
+                }
+            })
+            .collect()
+    }
 }
 
 /// Every float tensor's range over the calibration inputs (batches, run one image at a time: a
@@ -200,10 +244,22 @@ pub fn calibrate(
     let mut ranges: HashMap<String, Range> = HashMap::new();
     for x in &images {
         for (name, a) in run(x)? {
-            let e = ranges.entry(name).or_insert(Range { clip: 0.0, min: f32::INFINITY });
+            let channels = if a.ndim() >= 2 { a.shape()[1] } else { 0 };
+            let e = ranges.entry(name).or_insert_with(|| Range {
+                clip: 0.0,
+                min: f32::INFINITY,
+                channels: vec![(f32::INFINITY, f32::NEG_INFINITY); channels],
+            });
             for &v in &a {
                 e.clip = e.clip.max(v.abs());
                 e.min = e.min.min(v);
+            }
+            if channels > 0 {
+                for (plane, (lo, hi)) in a.axis_iter(Axis(1)).zip(&mut e.channels) {
+                    for &v in &plane {
+                        (*lo, *hi) = (lo.min(v), hi.max(v));
+                    }
+                }
             }
         }
     }
@@ -226,7 +282,7 @@ pub fn calibrate(
         .into_iter()
         .map(|(name, r)| {
             let clip = r.clip * mse_clip(&hist[&name]);
-            (name, Range { clip, min: r.min })
+            (name, Range { clip, ..r })
         })
         .collect())
 }
@@ -273,8 +329,8 @@ pub fn compile(
     let readers = |t: &str| nodes.iter().filter(|n| n.inputs.iter().any(|i| i == t)).collect::<Vec<_>>();
     let mut scales: BTreeMap<String, f64> = BTreeMap::new();
     let scale_of = |t: &str| ranges.get(t).map_or(1.0, Range::scale);
-    // tensors the system top writes (int8, zero point 0, their reader takes them as they are)
-    let mut accel_outputs: Vec<String> = Vec::new();
+    // tensors the system top writes, with their scale and zero point (an accelerator reader takes them as they are)
+    let mut accel_outputs: HashMap<String, (f64, i8)> = HashMap::new();
     let mut fused: Vec<String> = Vec::new();
     let mut steps = Vec::new();
     for node in &nodes {
@@ -292,24 +348,38 @@ pub fn compile(
             continue;
         };
         fused.extend(fused_node);
-        // a layer without padding that reads a host tensor takes it with a zero point: the hardware pads
-        // with code 0, which must mean 0.0 wherever it pads
-        if layer.pad == [0, 0] && !accel_outputs.contains(&layer.input) {
+        // Zero points: the hardware pads with code 0, which must mean 0.0 wherever it pads. A layer without
+        // padding takes a host tensor with one, and an accelerator layer's output as it was written.
+        if let Some(&(scale, zp)) = accel_outputs.get(&layer.input) {
+            (layer.in_scale, layer.in_zp) = (scale, zp);
+        } else if layer.pad == [0, 0] {
             if let Some((scale, zp)) = ranges.get(&layer.input).and_then(Range::asymmetric) {
                 (layer.in_scale, layer.in_zp) = (scale, zp);
             }
         }
         layer.out_scale = scale_of(&layer.output);
+        let padded_reader = readers(&layer.output).iter().any(|r| pads_on_the_accelerator(&net, r));
+        let out_range = ranges.get(&layer.output);
+        if !padded_reader {
+            if let Some((scale, zp)) = out_range.and_then(Range::asymmetric) {
+                (layer.out_scale, layer.out_zp) = (scale, zp);
+            }
+        }
+        // an output only the host reads gets a scale per channel (the records are per channel anyway)
+        let accel_reader = readers(&layer.output).iter().any(|r| runs_on_the_accelerator(&net, r));
+        if let Some(r) = out_range.filter(|r| !accel_reader && r.channels.len() == layer.weights.dim().0) {
+            layer.out_channel_scales = r.channel_scales(layer.out_zp);
+        }
         let bias = layer_bias(&net, node, next.as_ref(), &layer);
-        layer.requant = requant_records(&bias, layer.in_scale, &layer.weight_scales, layer.out_scale);
+        layer.requant = requant_records(&bias, layer.in_scale, &layer.weight_scales, &layer.out_scales());
         fold_zero_point(&mut layer.requant, &layer.weights, layer.in_zp);
-        accel_outputs.push(layer.output.clone());
+        accel_outputs.insert(layer.output.clone(), (layer.out_scale, layer.out_zp));
         let in_shape = shapes.get(&layer.input).context("a layer input without a value")?;
         layer.jobs = plan_jobs(sp, &layer, in_shape)?;
         layer.macs = layer.jobs.iter().map(|j| j.descriptor.macs()).sum();
         scales.insert(layer.input.clone(), scale_of(&layer.input));
         scales.insert(layer.output.clone(), layer.out_scale);
-        steps.push(Step::Accel(layer));
+        steps.push(Step::Accel(Box::new(layer)));
     }
     let used: Vec<&String> = steps
         .iter()
@@ -367,6 +437,8 @@ fn lower(
             relu,
             in_scale,
             in_zp: 0,
+            out_zp: 0,
+            out_channel_scales: vec![],
             out_scale: 0.0,
             weight_scales,
             macs: 0,
@@ -407,6 +479,22 @@ fn lower(
         }
         _ => Ok(None),
     }
+}
+
+/// Whether `node` lowers to an accelerator layer (the conditions of [`lower`]).
+fn runs_on_the_accelerator(net: &Network, node: &Node) -> bool {
+    let weight = |rank: usize| const_f32(net, &node.inputs[1]).is_some_and(|w| w.ndim() == rank);
+    match &node.op {
+        Op::Conv { pads, group: 1, .. } => pads[0] == pads[2] && pads[1] == pads[3] && weight(4),
+        Op::MatMul => weight(2),
+        _ => false,
+    }
+}
+
+/// Whether `node` lowers to an accelerator layer that pads its input (with code 0).
+fn pads_on_the_accelerator(net: &Network, node: &Node) -> bool {
+    matches!(&node.op, Op::Conv { pads, group: 1, .. } if pads.iter().any(|&p| p > 0))
+        && const_f32(net, &node.inputs[1]).is_some()
 }
 
 /// The constant of `add` that adds one value per column to `t` (M x n), if it is one.
@@ -475,7 +563,7 @@ fn npy_name(tensor: &str) -> String {
 impl Program {
     /// The accelerator layers in order.
     pub fn layers(&self) -> impl Iterator<Item = &AccelLayer> {
-        self.steps.iter().filter_map(|s| if let Step::Accel(l) = s { Some(l) } else { None })
+        self.steps.iter().filter_map(|s| if let Step::Accel(l) = s { Some(&**l) } else { None })
     }
 
     /// Writes the program into `dir`, with `extra` files (name, text) beside it, replacing `dir`

@@ -54,11 +54,12 @@ pub fn quantize_multiplier(m: f64) -> (u16, u8) {
 }
 
 /// The requantization records of a conv: bias b (float, per output channel), input scale s_x,
-/// weight scales s_w, output scale s_y.
-pub fn requant_records(bias: &[f32], s_x: f64, s_w: &[f64], s_y: f64) -> Vec<Requant> {
+/// weight scales s_w and output scales s_y (per output channel).
+pub fn requant_records(bias: &[f32], s_x: f64, s_w: &[f64], s_y: &[f64]) -> Vec<Requant> {
     s_w.iter()
         .zip(bias)
-        .map(|(&sw, &b)| {
+        .zip(s_y)
+        .map(|((&sw, &b), &s_y)| {
             let acc_scale = s_x * sw;
             if acc_scale == 0.0 {
                 // an all-zero filter: the output is the bias alone, carried by a unit multiplier

@@ -58,15 +58,14 @@ impl Accelerator for Fast {
                     dil: (j.desc.dil_h as usize, j.desc.dil_w as usize),
                     pad: (j.desc.pad_top as usize, j.desc.pad_left as usize),
                 };
-                ensure!(j.desc.out_zp == 0, "the fast convolution takes zero point 0");
-                Ok(intconv::conv_layer(j.x.view(), &j.w, &j.requant, &g, j.desc.relu()))
+                intconv::conv_layer(j.x.view(), &j.w, &j.requant, &g, j.desc.out_zp, j.desc.relu())
             })
-            .collect::<Result<_>>()?;
+            .collect();
         Ok(JobsRun { outputs, cycles: None })
     }
 
     fn layer(&mut self, image: &Array3<i8>, l: &AccelLayer) -> Option<Array3<i8>> {
-        Some(intconv::conv_layer(image.view(), &l.weights, &l.requant, &l.geometry(), l.relu))
+        Some(intconv::conv_layer(image.view(), &l.weights, &l.requant, &l.geometry(), l.out_zp, l.relu))
     }
 }
 
@@ -111,8 +110,9 @@ impl Accelerator for CycleModel {
 /// A tensor of the int pipeline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tensor {
-    /// int8 values and their scale.
-    Q(ArrayD<i8>, f64),
+    /// int8 values, their scales (one, or one per channel: axis 1) and zero point: value = (q - zp) x
+    /// scale.
+    Q(ArrayD<i8>, Vec<f64>, i8),
     /// Float (the graph outputs).
     F(ArrayD<f32>),
     /// int64 (shapes, indices).
@@ -123,7 +123,18 @@ impl Tensor {
     /// The value the float executor sees (int8 dequantized).
     pub fn value(&self) -> Value {
         match self {
-            Tensor::Q(q, s) => Value::F32(q.mapv(|v| (v as f64 * s) as f32)),
+            Tensor::Q(q, s, zp) => {
+                let mut f = q.mapv(|v| (v as f64 - *zp as f64) as f32);
+                match s.as_slice() {
+                    [s] => f.mapv_inplace(|v| (v as f64 * s) as f32),
+                    s => {
+                        for (mut plane, &sc) in f.axis_iter_mut(Axis(1)).zip(s) {
+                            plane.mapv_inplace(|v| (v as f64 * sc) as f32);
+                        }
+                    }
+                }
+                Value::F32(f)
+            }
             Tensor::F(a) => Value::F32(a.clone()),
             Tensor::I(a) => Value::I64(a.clone()),
         }
@@ -234,7 +245,12 @@ fn run_one(
             Step::Accel(l) => {
                 let (y, record) =
                     run_layer(sp, l, &env, acc).with_context(|| format!("layer {:?}", l.name))?;
-                env.insert(l.output.clone(), Tensor::Q(y, l.out_scale));
+                let scales = if l.out_channel_scales.is_empty() {
+                    vec![l.out_scale]
+                } else {
+                    l.out_channel_scales.clone()
+                };
+                env.insert(l.output.clone(), Tensor::Q(y, scales, l.out_zp));
                 layers.push(record);
             }
             Step::Host(node) => {
@@ -284,7 +300,7 @@ fn run_layer(
 ) -> Result<(ArrayD<i8>, LayerRecord)> {
     // an accelerator layer's output is already int8 at the scale its reader expects; a host result is quantized here
     let x = match env.get(&l.input) {
-        Some(Tensor::Q(q, s)) if *s == l.in_scale && l.in_zp == 0 => q.clone(),
+        Some(Tensor::Q(q, s, zp)) if *s == [l.in_scale] && *zp == l.in_zp => q.clone(),
         Some(t) => quantize(&t.float().context("an int64 input")?, l.in_scale, l.in_zp),
         None => bail!("input {:?} has no value", l.input),
     };
@@ -297,7 +313,7 @@ fn run_layer(
             images.push(y);
             continue;
         }
-        let plan = plan_layer(sp, &image, &l.weights, &l.requant, &l.geometry(), 0, l.relu)?;
+        let plan = plan_layer(sp, &image, &l.weights, &l.requant, &l.geometry(), l.out_zp, l.relu)?;
         let jobs: Vec<ConvJob> = plan.iter().map(|p| p.job.clone()).collect();
         let r = acc.run_jobs(&jobs)?;
         jobs_n += jobs.len();
@@ -393,7 +409,7 @@ impl Accelerator for Rtl {
 pub fn check_layers(program: &Program, run: &IntRun) -> Vec<String> {
     let mut problems = Vec::new();
     for l in program.layers() {
-        let (Some(input), Some(Tensor::Q(y, _))) = (run.tensors.get(&l.input), run.tensors.get(&l.output))
+        let (Some(input), Some(Tensor::Q(y, _, _))) = (run.tensors.get(&l.input), run.tensors.get(&l.output))
         else {
             problems.push(format!("{}: input or output missing from the run", l.name));
             continue;
@@ -410,9 +426,10 @@ pub fn check_layers(program: &Program, run: &IntRun) -> Vec<String> {
             (l.requant[co].bias as i64 + l.in_zp as i64 * sum) as f64 * l.in_scale * l.weight_scales[co]
         };
         let mut worst = 0f64;
-        let mut check = |exact: f64, got: i8| {
-            let v = if l.relu { exact.max(0.0) } else { exact } / l.out_scale;
-            if v.abs() < 127.0 {
+        let out_scales = l.out_scales();
+        let mut check = |co: usize, exact: f64, got: i8| {
+            let v = if l.relu { exact.max(0.0) } else { exact } / out_scales[co] + l.out_zp as f64;
+            if (-128.0..127.0).contains(&v) {
                 worst = worst.max((v - got as f64).abs());
             }
         };
@@ -436,7 +453,7 @@ pub fn check_layers(program: &Program, run: &IntRun) -> Vec<String> {
                                     }
                                 }
                             }
-                            check(acc, y[[0, co, oy, ox]]);
+                            check(co, acc, y[[0, co, oy, ox]]);
                         }
                     }
                 }
@@ -446,7 +463,7 @@ pub fn check_layers(program: &Program, run: &IntRun) -> Vec<String> {
                 for r in 0..m {
                     for co in 0..o {
                         let acc = bias(co) + (0..i).map(|ci| w(co, 0, 0, ci) * xq[[r, ci]]).sum::<f64>();
-                        check(acc, y[[r, co]]);
+                        check(co, acc, y[[r, co]]);
                     }
                 }
             }

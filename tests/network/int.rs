@@ -218,7 +218,7 @@ fn compile_with_pruning_then_run_writes_the_program_report_and_output() {
     assert_eq!(layers.len(), 43);
     assert!(layers.iter().all(|l| l["cycles"].as_u64().unwrap() > 0 && l["sqnr_db"].is_number()));
     let y = dir.join("y.npy");
-    let r = accelc(&["run", o, "--input", "cls-samples:1", "-o", y.to_str().unwrap()]);
+    let r = accelc(&["run", o, "--input", "cls-samples:1", "--cycle-model", "-o", y.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&r.stdout);
     assert!(r.status.success(), "{stdout}{}", String::from_utf8_lossy(&r.stderr));
     let total: u64 = layers.iter().map(|l| l["cycles"].as_u64().unwrap()).sum();
@@ -226,9 +226,9 @@ fn compile_with_pruning_then_run_writes_the_program_report_and_output() {
     assert!(stdout.contains(&format!("{total} cycles")), "{stdout}");
     let y: ArrayD<f32> = ndarray_npy::read_npy(&y).unwrap();
     assert_eq!(y.shape(), &[1, 2]);
-    // --fast: one fast integer convolution per layer and compile's cycles: the same output and total
+    // the default: one fast integer convolution per layer and compile's cycles: the same output and total
     let y2 = dir.join("y2.npy");
-    let r = accelc(&["run", o, "--input", "cls-samples:1", "--fast", "-o", y2.to_str().unwrap()]);
+    let r = accelc(&["run", o, "--input", "cls-samples:1", "-o", y2.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&r.stdout);
     assert!(r.status.success() && stdout.contains(&format!("{total} cycles")), "{stdout}");
     assert_eq!(y, ndarray_npy::read_npy::<_, ArrayD<f32>>(&y2).unwrap());
