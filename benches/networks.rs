@@ -11,10 +11,14 @@
 //! a MAC array's pace, however many weight bits are zero (the 4x8 preset keeps R = 4 for that
 //! reason); the zero bits show in its energy.
 //!
-//! Then pruning on the classifier: for each setting, the accelerator layers' value sparsity and
-//! zero-bit fraction, top-1 agreement of the int8 program (reference backend) with the unpruned
-//! float network over all 36 crops, the SQNR of its logits against the float logits, and total
-//! cycles and energy per design on one crop.
+//! Then fidelity: the int8 programs (fast backend: the system top's integers) against the float
+//! networks on all real samples, by calibration set and method (classifier top-1 agreement on 36
+//! crops, detector text-mask IoU per image); the kneading-stride sweep of the SAC design
+//! (`network::kneading`); and pruning: for each setting, the classifier's accelerator layers' value
+//! sparsity and zero-bit fraction, top-1 agreement of the int8 program with the unpruned float
+//! network over all 36 crops, the SQNR of its logits against the float logits, total cycles and
+//! energy per design on one crop, and the detector pruned alike: its int8 text-mask IoU against the
+//! unpruned float detector.
 //!
 //! Writes rtl_out/bench/networks.json, networks.csv (per layer and design), networks_pruning.csv
 //! and networks_pruning_cycles.svg.
@@ -25,7 +29,7 @@ use accelc::network::energy::{layer_energy, LayerEnergy};
 use accelc::network::program::{compile, Calibration, Program};
 use accelc::network::prune::{prune, sparsity_report, PruneSpec};
 use accelc::network::run::{run, sqnr_db, CycleModel, Fast, IntRun};
-use accelc::network::{float, import_file, samples, Network, Op, Value};
+use accelc::network::{float, import_file, kneading, samples, Network, Op, Value};
 use accelc::system::SystemParams;
 use anyhow::{anyhow, Context, Result};
 use ndarray::{ArrayD, Axis};
@@ -127,6 +131,9 @@ struct PruneRow {
     quant_sqnr_db: f64,
     cycles: Vec<u64>,
     energy_pj: Vec<f64>,
+    /// The detector pruned alike: int8 text-mask IoU against the unpruned float detector, per image
+    /// with text.
+    det_iou: Vec<f64>,
 }
 
 /// One design's run of `program` on `x` (one image) with every layer's energy.
@@ -318,8 +325,117 @@ fn float_f32(env: &std::collections::HashMap<String, Value>, name: &str) -> Resu
     }
 }
 
+/// The detector's text mask (probability > 0.3, rapidocr's threshold) IoU of `q` against `f`, image
+/// `i`; None when neither has text.
+fn mask_iou(f: &ArrayD<f32>, q: &ArrayD<f32>, i: usize) -> Option<f64> {
+    let (f, q) = (f.index_axis(Axis(0), i), q.index_axis(Axis(0), i));
+    let pairs = || f.iter().zip(q.iter());
+    let inter = pairs().filter(|(a, b)| **a > 0.3 && **b > 0.3).count();
+    let union = pairs().filter(|(a, b)| **a > 0.3 || **b > 0.3).count();
+    (union > 0).then(|| inter as f64 / union as f64)
+}
+
+#[derive(Serialize)]
+struct FidelityRow {
+    network: String,
+    calibration: String,
+    method: String,
+    /// Classifier: crops whose int8 top-1 equals float's, of 36; detector: mask IoU per image.
+    top1_agreement: Option<usize>,
+    iou: Vec<Option<f64>>,
+    output_sqnr_db: f64,
+}
+
+/// Int8 against float on the real samples (the fast backend: the system top's integers), by
+/// calibration set and method, on `d`.
+fn fidelity(
+    d: &Design,
+    cls_net: &Network,
+    cls: &samples::ClsSamples,
+    det_net: &Network,
+    det: &samples::DetSamples,
+) -> Result<Vec<FidelityRow>> {
+    let mut rows = Vec::new();
+    let float_out = |net: &Network, x: &ArrayD<f32>| -> Result<ArrayD<f32>> {
+        let env = float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))])?;
+        float_f32(&env, &net.outputs[0])
+    };
+    let fy = float_out(cls_net, &cls.inputs)?;
+    let sets: [(&str, Vec<usize>); 3] = [
+        ("every third crop", (0..36).step_by(3).collect()),
+        ("all 36 crops", (0..36).collect()),
+        ("first 12 (printed text only)", (0..12).collect()),
+    ];
+    for (set, pick) in &sets {
+        for method in [Calibration::Mse, Calibration::Max] {
+            let calib = cls.inputs.select(Axis(0), pick);
+            let program = compile(cls_net, &d.name, &d.sp, &[calib], method)?;
+            let r = run(&program, &d.sp, &cls.inputs, &mut Fast, &mut |_, _| {})?;
+            let qy = &r.outputs[0].1;
+            let agree = fy.rows().into_iter().zip(qy.rows()).filter(|(a, b)| argmax(a) == argmax(b)).count();
+            rows.push(FidelityRow {
+                network: "classifier".into(),
+                calibration: set.to_string(),
+                method: format!("{method:?}").to_lowercase(),
+                top1_agreement: Some(agree),
+                iou: vec![],
+                output_sqnr_db: sqnr_db(&fy, qy),
+            });
+        }
+    }
+    let fy = float_out(det_net, &det.inputs)?;
+    for method in [Calibration::Mse, Calibration::Max] {
+        let program = compile(det_net, &d.name, &d.sp, std::slice::from_ref(&det.inputs), method)?;
+        let r = run(&program, &d.sp, &det.inputs, &mut Fast, &mut |_, _| {})?;
+        let qy = &r.outputs[0].1;
+        rows.push(FidelityRow {
+            network: "detector".into(),
+            calibration: "its 3 images".into(),
+            method: format!("{method:?}").to_lowercase(),
+            top1_agreement: None,
+            iou: (0..det.names.len()).map(|i| mask_iou(&fy, qy, i)).collect(),
+            output_sqnr_db: sqnr_db(&fy, qy),
+        });
+    }
+    Ok(rows)
+}
+
+fn print_fidelity(rows: &[FidelityRow], det: &samples::DetSamples) {
+    println!(
+        "{:<11} {:<30} {:<6} {:>12} {:>10}  detector mask IoU per image",
+        "network", "calibrated on", "method", "top-1 (/36)", "SQNR dB"
+    );
+    for r in rows {
+        let iou: Vec<String> = r
+            .iou
+            .iter()
+            .zip(&det.names)
+            .map(|(v, n)| format!("{n}: {}", v.map_or("no text".into(), |v| format!("{v:.3}"))))
+            .collect();
+        println!(
+            "{:<11} {:<30} {:<6} {:>12} {:>10.1}  {}",
+            r.network,
+            r.calibration,
+            r.method,
+            r.top1_agreement.map_or("-".into(), |a| a.to_string()),
+            r.output_sqnr_db,
+            iou.join(", ")
+        );
+    }
+}
+
 /// The pruning table on the classifier.
-fn pruning(designs: &[Design], net: &Network, cls: &samples::ClsSamples) -> Result<Vec<PruneRow>> {
+fn pruning(
+    designs: &[Design],
+    net: &Network,
+    cls: &samples::ClsSamples,
+    det_net: &Network,
+    det: &samples::DetSamples,
+) -> Result<Vec<PruneRow>> {
+    let det_float = {
+        let env = float::run(det_net, &[(det_net.inputs[0].0.as_str(), Value::F32(det.inputs.clone()))])?;
+        float_f32(&env, &det_net.outputs[0])?
+    };
     let logits = logits_name(net)?;
     let input = net.inputs[0].0.clone();
     let env = float::run(net, &[(input.as_str(), Value::F32(cls.inputs.clone()))])?;
@@ -359,6 +475,15 @@ fn pruning(designs: &[Design], net: &Network, cls: &samples::ClsSamples) -> Resu
         let pruned_logits = float_f32(&env, &logits)?;
         let views: Vec<_> = int_logits.iter().map(|a| a.view()).collect();
         let int_logits = ndarray::concatenate(Axis(0), &views)?;
+        let mut det_pruned = det_net.clone();
+        if setting != "none" {
+            prune(&mut det_pruned, &setting.parse::<PruneSpec>()?)?;
+        }
+        let d0 = &designs[0];
+        let program =
+            compile(&det_pruned, &d0.name, &d0.sp, std::slice::from_ref(&det.inputs), Calibration::Mse)?;
+        let r = run(&program, &d0.sp, &det.inputs, &mut Fast, &mut |_, _| {})?;
+        let det_iou = (0..det.names.len()).filter_map(|i| mask_iou(&det_float, &r.outputs[0].1, i)).collect();
         let agree = int_top.iter().zip(&float_top).filter(|(a, b)| a == b).count();
         let correct = int_top.iter().zip(&cls.labels).filter(|(a, b)| a == b).count();
         let row = PruneRow {
@@ -372,6 +497,7 @@ fn pruning(designs: &[Design], net: &Network, cls: &samples::ClsSamples) -> Resu
             quant_sqnr_db: sqnr_db(&pruned_logits, &int_logits),
             cycles,
             energy_pj: energy,
+            det_iou,
         };
         eprintln!("  pruning {setting}: {:.1} s", t0.elapsed().as_secs_f64());
         out.push(row);
@@ -384,12 +510,13 @@ fn print_pruning(designs: &[Design], rows: &[PruneRow], float_accuracy: f64) {
         "(kept: accelerator-layer weights left; sparsity: their zero fraction; 0-bits: zero magnitude bits of \
          their int8 values; top-1: the int8 program's decision against the unpruned float network's, 36 crops; \
          labels: against the crops' true orientation (float unpruned {:.3}); SQNR: int8 logits against the \
-         unpruned float logits, SQNRq: against the pruned float logits; cycles on one crop)",
+         unpruned float logits, SQNRq: against the pruned float logits; det IoU: the detector pruned alike, int8, \
+         its text mask against the unpruned float detector's on its images with text; cycles on one crop)",
         float_accuracy
     );
     print!(
-        "{:<14} {:>5} {:>8} {:>6} {:>6} {:>6} {:>6} {:>6}",
-        "setting", "kept", "sparsity", "0-bits", "top-1", "labels", "SQNR", "SQNRq"
+        "{:<14} {:>5} {:>8} {:>6} {:>6} {:>6} {:>6} {:>6} {:>11}",
+        "setting", "kept", "sparsity", "0-bits", "top-1", "labels", "SQNR", "SQNRq", "det IoU"
     );
     for d in designs {
         print!(" {:>14}", d.name);
@@ -397,7 +524,7 @@ fn print_pruning(designs: &[Design], rows: &[PruneRow], float_accuracy: f64) {
     println!();
     for r in rows {
         print!(
-            "{:<14} {:>5.3} {:>8.3} {:>6.3} {:>6.3} {:>6.3} {:>6.1} {:>6.1}",
+            "{:<14} {:>5.3} {:>8.3} {:>6.3} {:>6.3} {:>6.3} {:>6.1} {:>6.1} {:>11}",
             r.setting,
             r.weights_kept,
             r.value_sparsity,
@@ -405,7 +532,8 @@ fn print_pruning(designs: &[Design], rows: &[PruneRow], float_accuracy: f64) {
             r.top1_agreement,
             r.label_accuracy,
             r.logits_sqnr_db,
-            r.quant_sqnr_db
+            r.quant_sqnr_db,
+            r.det_iou.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join("/")
         );
         for c in &r.cycles {
             print!(" {c:>14}");
@@ -534,13 +662,51 @@ fn main() -> Result<()> {
     );
 
     let t0 = Instant::now();
+    let fidelity_rows = fidelity(&designs[0], &cls_net, &cls, &det_net, &det)?;
+    println!("\n== int8 against float on the real samples ({}; the system top's integers):", designs[0].name);
+    print_fidelity(&fidelity_rows, &det);
+    eprintln!("  fidelity: {:.1} s", t0.elapsed().as_secs_f64());
+
+    let sac = designs.iter().find(|d| d.sp.sac.is_some()).context("a SAC design")?;
+    println!(
+        "\n== kneading stride per layer ({}'s weights; words = SAC beats per pixel tile, all layers):",
+        sac.name
+    );
+    let mut strides_json = Vec::new();
+    for (name, net, calib) in [("classifier", &cls_net, &cls_calib), ("detector", &det_net, &det.inputs)] {
+        let program = compile(net, &sac.name, &sac.sp, std::slice::from_ref(calib), Calibration::Mse)?;
+        let encoding = sac.sp.sac.as_ref().map(|s| s.knead.encoding).context("SAC")?;
+        let layers = program
+            .layers()
+            .map(|l| kneading::sweep(l, &kneading::STRIDES, encoding))
+            .collect::<Result<Vec<_>>>()?;
+        let words = |i: usize| layers.iter().map(|l| l.strides[i].words).sum::<u64>();
+        let weights: u64 = layers.iter().map(|l| l.weights).sum();
+        print!("{name:<11}");
+        for (i, ks) in kneading::STRIDES.iter().enumerate() {
+            print!("  KS {ks:>2}: {:>8} words ({:.2} w/word)", words(i), weights as f64 / words(i) as f64);
+        }
+        let best: u64 = layers.iter().map(|l| l.strides.iter().map(|a| a.words).min().unwrap_or(0)).sum();
+        let mut narrowest = std::collections::BTreeMap::<usize, usize>::new();
+        for l in &layers {
+            *narrowest.entry(l.best_ks).or_default() += 1;
+        }
+        println!(
+            "\n{:<11}  each layer at its best KS: {best} words (a smaller stride only ties the largest); \
+             layers by the narrowest KS reaching their fewest words: {narrowest:?}",
+            ""
+        );
+        strides_json.push(serde_json::json!({"network": name, "layers": layers}));
+    }
+
+    let t0 = Instant::now();
     let float_accuracy = {
         let env = float::run(&cls_net, &[(cls_net.inputs[0].0.as_str(), Value::F32(cls.inputs.clone()))])?;
         let p = float_f32(&env, &cls_net.outputs[0])?;
         let top: Vec<usize> = p.rows().into_iter().map(argmax).collect();
         top.iter().zip(&cls.labels).filter(|(a, b)| a == b).count() as f64 / cls.labels.len() as f64
     };
-    let prune_rows = pruning(&designs, &cls_net, &cls)?;
+    let prune_rows = pruning(&designs, &cls_net, &cls, &det_net, &det)?;
     println!("\n== pruning the classifier (before quantization, no fine-tuning):");
     print_pruning(&designs, &prune_rows, float_accuracy);
     let pruning_s = t0.elapsed().as_secs_f64();
@@ -558,6 +724,8 @@ fn main() -> Result<()> {
             "energy_table": EnergyTable::horowitz_45nm().rows(),
             "totals": totals,
             "layers": rows,
+            "fidelity": fidelity_rows,
+            "kneading_strides": strides_json,
             "pruning": {"float_label_accuracy": float_accuracy, "designs": designs.iter().map(|d| &d.name).collect::<Vec<_>>(), "rows": prune_rows},
             "seconds": {"total": elapsed, "pruning": pruning_s},
         }))?,
@@ -578,6 +746,7 @@ fn main() -> Result<()> {
             "label_accuracy",
             "logits_sqnr_db",
             "quant_sqnr_db",
+            "det_iou",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -597,6 +766,7 @@ fn main() -> Result<()> {
         csv.write_record(
             std::iter::once(r.setting.clone())
                 .chain(figures.iter().map(|v| v.to_string()))
+                .chain(std::iter::once(r.det_iou.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("/")))
                 .chain(r.cycles.iter().map(|c| c.to_string()))
                 .chain(r.energy_pj.iter().map(|e| e.to_string())),
         )?;

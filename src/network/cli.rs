@@ -299,7 +299,11 @@ fn print_kneading(layers: &[super::kneading::LayerStrides], cols: usize) {
     for l in layers {
         *best_ks.entry(l.best_ks).or_default() += 1;
     }
-    println!("kneaded words per pixel tile, all layers: {}; each layer at its best KS: {best} (layers per best KS: {best_ks:?})", at.join(", "));
+    println!(
+        "kneaded words per pixel tile, all layers: {}; each layer at its best KS: {best} (layers by the narrowest \
+         KS reaching their fewest words: {best_ks:?})",
+        at.join(", ")
+    );
 }
 
 /// Each accelerator layer's energy in the run, uJ: its energy per inference (`network::energy`,
