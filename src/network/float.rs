@@ -67,6 +67,22 @@ fn axis(a: i64, rank: usize) -> Result<usize, String> {
 }
 
 fn broadcast(a: &ArrayD<f32>, b: &ArrayD<f32>, f: impl Fn(f32, f32) -> f32) -> Result<ArrayD<f32>, String> {
+    // the common cases on flat slices: equal shapes (residual adds), a scalar on either side
+    match (a.as_slice(), b.as_slice()) {
+        (Some(x), Some(y)) if a.shape() == b.shape() => {
+            let v = x.iter().zip(y).map(|(&x, &y)| f(x, y)).collect();
+            return ArrayD::from_shape_vec(a.raw_dim(), v).map_err(|e| e.to_string());
+        }
+        (Some(x), Some(&[y])) if a.ndim() >= b.ndim() => {
+            return ArrayD::from_shape_vec(a.raw_dim(), x.iter().map(|&x| f(x, y)).collect())
+                .map_err(|e| e.to_string());
+        }
+        (Some(&[x]), Some(y)) if b.ndim() >= a.ndim() => {
+            return ArrayD::from_shape_vec(b.raw_dim(), y.iter().map(|&y| f(x, y)).collect())
+                .map_err(|e| e.to_string());
+        }
+        _ => {}
+    }
     let rank = a.ndim().max(b.ndim());
     let pad = |s: &[usize]| {
         let mut v = vec![1; rank - s.len()];
@@ -125,33 +141,30 @@ fn conv(
     let col = |ox: usize, kx: usize| {
         (ox * strides[1] + kx * dilations[1]).checked_sub(pads[1]).filter(|&ix| ix < wd)
     };
-    for b in 0..n {
-        for o in 0..m {
-            let g = o / mg;
-            let yo = &mut y[(b * m + o) * oh * ow..][..oh * ow];
-            yo.fill(bias.map_or(0.0, |bb| bb[[o]]));
-            for ci in 0..cg {
-                let plane = &xs[(b * c + g * cg + ci) * h * wd..][..h * wd];
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let wv = ws[((o * cg + ci) * kh + ky) * kw + kx];
-                        for oy in 0..oh {
-                            let iy = (oy * strides[0] + ky * dilations[0])
-                                .checked_sub(pads[0])
-                                .filter(|&iy| iy < h);
-                            let Some(iy) = iy else { continue };
-                            let row = &plane[iy * wd..][..wd];
-                            for (ox, acc) in yo[oy * ow..][..ow].iter_mut().enumerate() {
-                                if let Some(ix) = col(ox, kx) {
-                                    *acc += wv * row[ix];
-                                }
+    super::par_chunks(&mut y, oh * ow, |bo, yo| {
+        let (b, o) = (bo / m, bo % m);
+        let g = o / mg;
+        yo.fill(bias.map_or(0.0, |bb| bb[[o]]));
+        for ci in 0..cg {
+            let plane = &xs[(b * c + g * cg + ci) * h * wd..][..h * wd];
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let wv = ws[((o * cg + ci) * kh + ky) * kw + kx];
+                    for oy in 0..oh {
+                        let iy =
+                            (oy * strides[0] + ky * dilations[0]).checked_sub(pads[0]).filter(|&iy| iy < h);
+                        let Some(iy) = iy else { continue };
+                        let row = &plane[iy * wd..][..wd];
+                        for (ox, acc) in yo[oy * ow..][..ow].iter_mut().enumerate() {
+                            if let Some(ix) = col(ox, kx) {
+                                *acc += wv * row[ix];
                             }
                         }
                     }
                 }
             }
         }
-    }
+    });
     ArrayD::from_shape_vec(IxDyn(&[n, m, oh, ow]), y).map_err(|e| e.to_string())
 }
 
@@ -197,32 +210,30 @@ fn conv_transpose(
     let col = |ix: usize, kx: usize| {
         (ix * strides[1] + kx * dilations[1]).checked_sub(pads[1]).filter(|&ox| ox < ow)
     };
-    for b in 0..n {
-        for ci in 0..c {
+    // one output plane at a time (its input channels in order: the same sums as scattering input by input)
+    super::par_chunks(&mut y, oh * ow, |bo, yo| {
+        let (b, o) = (bo / m, bo % m);
+        let (g, oi) = (o / mg, o % mg);
+        for ci in g * cg..(g + 1) * cg {
             let plane = &xs[(b * c + ci) * h * wd..][..h * wd];
-            for oi in 0..mg {
-                let o = ci / cg * mg + oi;
-                let yo = &mut y[(b * m + o) * oh * ow..][..oh * ow];
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let wv = ws[((ci * mg + oi) * kh + ky) * kw + kx];
-                        for iy in 0..h {
-                            let oy = (iy * strides[0] + ky * dilations[0])
-                                .checked_sub(pads[0])
-                                .filter(|&oy| oy < oh);
-                            let Some(oy) = oy else { continue };
-                            let row = &mut yo[oy * ow..][..ow];
-                            for (ix, &v) in plane[iy * wd..][..wd].iter().enumerate() {
-                                if let Some(ox) = col(ix, kx) {
-                                    row[ox] += wv * v;
-                                }
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let wv = ws[((ci * mg + oi) * kh + ky) * kw + kx];
+                    for iy in 0..h {
+                        let oy =
+                            (iy * strides[0] + ky * dilations[0]).checked_sub(pads[0]).filter(|&oy| oy < oh);
+                        let Some(oy) = oy else { continue };
+                        let row = &mut yo[oy * ow..][..ow];
+                        for (ix, &v) in plane[iy * wd..][..wd].iter().enumerate() {
+                            if let Some(ox) = col(ix, kx) {
+                                row[ox] += wv * v;
                             }
                         }
                     }
                 }
             }
         }
-    }
+    });
     let mut y = ArrayD::from_shape_vec(IxDyn(&[n, m, oh, ow]), y).map_err(|e| e.to_string())?;
     if let Some(bias) = bias {
         for (o, mut plane) in y.axis_iter_mut(Axis(1)).enumerate() {

@@ -53,27 +53,27 @@ pub fn conv_layer(
                 }
             }
             for (co, (&a, o)) in acc.iter().zip(&mut out[ox * out_c..][..out_c]).enumerate() {
-                *o = requantize(a, &requant[co], zp, relu);
+                *o = requantize_i64(a, &requant[co], zp, relu);
             }
         }
     };
     let mut y = vec![0i8; out_h * out_w * out_c];
-    let row_len = out_w * out_c;
-    if row_len > 0 {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(out_h.max(1));
-        let rows_per = out_h.div_ceil(threads);
-        std::thread::scope(|s| {
-            for (t, chunk) in y.chunks_mut(rows_per * row_len).enumerate() {
-                let row = &row;
-                s.spawn(move || {
-                    for (r, out) in chunk.chunks_mut(row_len).enumerate() {
-                        row(t * rows_per + r, out);
-                    }
-                });
-            }
-        });
-    }
+    super::par_chunks(&mut y, out_w * out_c, row);
     Array3::from_shape_vec((out_h, out_w, out_c), y).expect("out_h x out_w x out_c values")
+}
+
+/// The output stage's requantization (`system::reference::requantize`) in i64: (acc + bias) x mult
+/// stays below 2^(32 + 16) in magnitude, and an arithmetic shift right is the floor division the
+/// rounding needs. Falls back to the i128 reference when the sum could be wider.
+fn requantize_i64(acc: i64, r: &Requant, zp: i8, relu: bool) -> i8 {
+    let sum = acc + r.bias as i64;
+    if sum.unsigned_abs() >= 1 << 46 {
+        return requantize(acc, r, zp, relu);
+    }
+    let v = sum * r.mult as i64;
+    let scaled = if r.shift == 0 { v } else { (v + (1i64 << (r.shift - 1))) >> r.shift } + zp as i64;
+    let floor = if relu { zp as i64 } else { -128 };
+    scaled.max(floor).clamp(-128, 127) as i8
 }
 
 /// The exact dot product of two int8 slices of equal length (vectorizes in optimized builds).
@@ -108,9 +108,13 @@ mod tests {
             let w = Array4::from_shape_fn((out_c, k.0, k.1, in_c), |_| byte(&mut rng));
             let requant: Vec<Requant> = (0..out_c)
                 .map(|_| Requant {
-                    bias: (rng.next_u64() % 20001) as i32 - 10000,
+                    bias: if case % 5 == 4 {
+                        [i32::MIN, i32::MAX][(rng.next_u64() % 2) as usize]
+                    } else {
+                        (rng.next_u64() % 20001) as i32 - 10000
+                    },
                     mult: (1 << 15) + (rng.next_u64() % (1 << 15)) as u16,
-                    shift: 14 + (rng.next_u64() % 12) as u8,
+                    shift: [0, 1, 14, 20, 25, 40, 63][(rng.next_u64() % 7) as usize],
                 })
                 .collect();
             let relu = case % 2 == 1;

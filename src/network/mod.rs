@@ -226,3 +226,24 @@ impl Network {
             .sum()
     }
 }
+
+/// Calls `f(i, chunk)` on each `len`-element chunk of `y` (the i-th), the chunks split into contiguous
+/// runs across the machine's cores: the fast paths' output rows and planes are independent.
+pub(crate) fn par_chunks<T: Send>(y: &mut [T], len: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    if len == 0 || y.is_empty() {
+        return;
+    }
+    let chunks = y.len().div_ceil(len);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks);
+    let per = chunks.div_ceil(threads);
+    std::thread::scope(|s| {
+        for (t, run) in y.chunks_mut(per * len).enumerate() {
+            let f = &f;
+            s.spawn(move || {
+                for (i, chunk) in run.chunks_mut(len).enumerate() {
+                    f(t * per + i, chunk);
+                }
+            });
+        }
+    });
+}

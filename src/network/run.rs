@@ -254,17 +254,38 @@ fn run_one(
                 layers.push(record);
             }
             Step::Host(node) => {
+                // float and int64 tensors are lent to the step (moved in and back), int8 ones dequantized
                 let mut values: HashMap<String, Value> = HashMap::new();
+                let mut lent = Vec::new();
                 for name in node.inputs.iter().filter(|n| !n.is_empty()) {
+                    if values.contains_key(name) {
+                        continue;
+                    }
                     let v = match (program.constants.get(name), env.get(name)) {
                         (Some(c), _) => c.clone(),
-                        (None, Some(t)) => t.value(),
+                        (None, Some(Tensor::Q(..))) => env[name].value(),
+                        (None, Some(_)) => {
+                            lent.push(name.clone());
+                            match env.remove(name) {
+                                Some(Tensor::F(a)) => Value::F32(a),
+                                Some(Tensor::I(a)) => Value::I64(a),
+                                _ => unreachable!("a float or int64 tensor"),
+                            }
+                        }
                         (None, None) => bail!("node {:?}: input {name:?} has no value", node.name),
                     };
                     values.insert(name.clone(), v);
                 }
                 let outs = float::eval(node, &values)
                     .map_err(|why| anyhow::anyhow!("node {:?} ({}): {why}", node.name, node.op.name()))?;
+                for name in lent {
+                    let t = match values.remove(&name) {
+                        Some(Value::F32(a)) => Tensor::F(a),
+                        Some(Value::I64(a)) => Tensor::I(a),
+                        None => unreachable!("lent above"),
+                    };
+                    env.insert(name, t);
+                }
                 for (name, v) in node.outputs.iter().zip(outs) {
                     let t = match v {
                         Value::I64(a) => Tensor::I(a),
