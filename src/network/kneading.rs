@@ -87,6 +87,7 @@ mod tests {
             in_zp: 0,
             out_zp: 0,
             out_channel_scales: vec![],
+            bias: vec![],
             out_scale: 1.0,
             weight_scales: vec![1.0; w.dim().0],
             macs: 0,

@@ -79,6 +79,10 @@ pub struct AccelLayer {
     /// -c / 2 (a fused ReLU) and no reader is an accelerator layer that pads.
     #[serde(default)]
     pub out_zp: i8,
+    /// The model's float bias per output channel (what the records' integer biases carry; the
+    /// layer check compares against it).
+    #[serde(default)]
+    pub bias: Vec<f32>,
     /// Per output channel scales, where only host steps read the output (empty: every channel at
     /// `out_scale`): channel c's value is (q - out_zp) x out_channel_scales[c].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -370,8 +374,9 @@ pub fn compile(
         if let Some(r) = out_range.filter(|r| !accel_reader && r.channels.len() == layer.weights.dim().0) {
             layer.out_channel_scales = r.channel_scales(layer.out_zp);
         }
-        let bias = layer_bias(&net, node, next.as_ref(), &layer);
-        layer.requant = requant_records(&bias, layer.in_scale, &layer.weight_scales, &layer.out_scales());
+        layer.bias = layer_bias(&net, node, next.as_ref(), &layer);
+        layer.requant =
+            requant_records(&layer.bias, layer.in_scale, &layer.weight_scales, &layer.out_scales());
         fold_zero_point(&mut layer.requant, &layer.weights, layer.in_zp);
         accel_outputs.insert(layer.output.clone(), (layer.out_scale, layer.out_zp));
         let in_shape = shapes.get(&layer.input).context("a layer input without a value")?;
@@ -439,6 +444,7 @@ fn lower(
             in_zp: 0,
             out_zp: 0,
             out_channel_scales: vec![],
+            bias: vec![],
             out_scale: 0.0,
             weight_scales,
             macs: 0,

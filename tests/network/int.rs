@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use accelc::network::program::{compile, Calibration, Program};
+use accelc::network::program::{compile, AccelLayer, Calibration, Program, Step};
 use accelc::network::run::{self, check_layers, CycleModel, Fast, Reference, Rtl};
 use accelc::network::{float, import_file, samples, Network, Value};
 use accelc::system::SystemParams;
@@ -77,26 +77,57 @@ fn the_classifier_on_the_model_equals_the_rtl_bit_and_cycle_exact() {
 }
 
 #[test]
-fn the_layer_arithmetic_check_catches_a_wrong_requantization_shift() {
-    let (mut program, sp) = compiled_8x8();
+fn the_layer_arithmetic_check_catches_a_wrong_requantization_shift_and_zero_point() {
+    let (program, sp) = compiled_8x8();
+    // the program uses every kind of activation quantization the check must follow
+    let layers: Vec<_> = program.layers().collect();
+    assert!(layers.iter().any(|l| l.in_zp != 0), "an input zero point");
+    assert!(layers.iter().any(|l| l.out_zp != 0), "an output zero point");
+    assert!(layers.iter().any(|l| !l.out_channel_scales.is_empty()), "per-channel output scales");
     let x = crop(20);
     let good = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
     assert_eq!(check_layers(&program, &good), Vec::<String>::new());
+    let accel = |p: &mut Program, pick: &dyn Fn(&AccelLayer) -> bool| -> String {
+        let l = p
+            .steps
+            .iter_mut()
+            .filter_map(|s| if let Step::Accel(l) = s { Some(l) } else { None })
+            .find(|l| pick(l))
+            .unwrap();
+        l.name.clone()
+    };
     // planted: one layer's records shift one bit too little (outputs doubled)
-    let victim = program
-        .steps
-        .iter_mut()
-        .filter_map(|s| if let accelc::network::program::Step::Accel(l) = s { Some(l) } else { None })
-        .nth(5)
-        .unwrap();
-    let name = victim.name.clone();
-    for r in &mut victim.requant {
-        r.shift -= 1;
+    let mut bad_shift = program.clone();
+    let name = accel(&mut bad_shift, &|l| l.name == layers[5].name);
+    for s in bad_shift.steps.iter_mut() {
+        if let Step::Accel(l) = s {
+            if l.name == name {
+                l.requant.iter_mut().for_each(|r| r.shift -= 1);
+            }
+        }
     }
-    let bad = run::run(&program, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
-    let problems = check_layers(&program, &bad);
-    eprintln!("planted shift in {name}: {problems:?}");
-    assert!(problems.iter().any(|p| p.starts_with(&format!("{name}:"))), "not caught: {problems:?}");
+    // planted: a layer reading with a zero point whose biases lack its fold (-zp x sum of weights)
+    let mut bad_zp = program.clone();
+    let zp_name = accel(&mut bad_zp, &|l| l.in_zp != 0);
+    for s in bad_zp.steps.iter_mut() {
+        if let Step::Accel(l) = s {
+            if l.name == zp_name {
+                let zp = l.in_zp as i64;
+                for (r, filter) in l.requant.iter_mut().zip(l.weights.outer_iter()) {
+                    r.bias += (zp * filter.iter().map(|&v| v as i64).sum::<i64>()) as i32;
+                }
+            }
+        }
+    }
+    for (what, bad, name) in [("shift", &bad_shift, &name), ("zero point", &bad_zp, &zp_name)] {
+        let r = run::run(bad, &sp, &x, &mut Reference, &mut |_, _| {}).unwrap();
+        let problems = check_layers(bad, &r);
+        eprintln!("planted {what} in {name}: {problems:?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with(&format!("{name}:"))),
+            "{what} not caught: {problems:?}"
+        );
+    }
 }
 
 #[test]
