@@ -65,6 +65,50 @@ fn report_gives_the_critical_path_whose_delay_is_the_clock_period_at_fmax() {
     assert!(none.critical_path.is_none());
 }
 
+/// The critical path in accelc's names: runs of cells by instance, signal and primitive, with the
+/// delay spent there adding up to the path's; the levels are its logic steps.
+#[test]
+fn report_names_the_critical_path_stages_in_accelc_instances_and_signals() {
+    let stage = |s: &nextpnr::PathStage| format!("{}/{}/{} x{}", s.instance, s.signal, s.primitive, s.cells);
+    for (file, want, levels) in [
+        (
+            "nextpnr/ecp5_25k_mac_os_2x2_i8_report.json",
+            &[
+                "pe_r1_c0/a_out/TRELLIS_FF x1",
+                "pe_r1_c1.mac/product/MULT18X18D x1",
+                "pe_r1_c1/acc_next/CCU2C x26",
+                "pe_r1_c1/acc/LUT4 x1",
+                "pe_r1_c1/acc/TRELLIS_FF x1",
+            ][..],
+            28,
+        ),
+        (
+            "nextpnr/ice40_up5k_mac_os_2x2_i8_report.json",
+            &[
+                "pe_r1_c1/acc_next/SB_LUT4 x1",
+                "pe_r1_c1.mac/product/SB_MAC16 x1",
+                "pe_r1_c1/acc_next/SB_LUT4 x27",
+                "pe_r1_c1/result/SB_DFF x1",
+            ][..],
+            27,
+        ),
+    ] {
+        let p = nextpnr::parse_report(&fixture(file)).unwrap().critical_path.unwrap();
+        let got: Vec<String> = p.stages.iter().map(stage).collect();
+        assert_eq!(got, want, "{file}");
+        assert_eq!(p.logic_levels, levels, "{file}");
+        assert_eq!(p.stages.iter().map(|s| s.cells).sum::<usize>(), p.cells.len());
+        let logic: f64 = p.stages.iter().map(|s| s.logic_ns).sum();
+        let routing: f64 = p.stages.iter().map(|s| s.routing_ns).sum();
+        assert!((logic - p.logic_ns).abs() < 0.05 && (routing - p.routing_ns).abs() < 0.05, "{p:?}");
+    }
+    // a cell name read back to its origin
+    assert_eq!(
+        nextpnr::cell_origin("dut.pe_r1_c1.acc_next_CCU2C_S0_13$CCU2_COMB0"),
+        ("pe_r1_c1".to_string(), "acc_next".to_string(), "CCU2C".to_string())
+    );
+}
+
 #[test]
 fn report_parser_rejects_malformed_json() {
     assert!(nextpnr::parse_report("{ not json").is_err());

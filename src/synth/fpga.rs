@@ -666,14 +666,32 @@ impl FpgaReport {
                 }
                 if let Some(p) = critical_path {
                     s.push_str(&format!(
-                        "  critical path: {:.2} ns (logic {:.2}, routing {:.2}) through {} cells, {} -> {}\n",
+                        "  critical path: {:.2} ns (logic {:.2}, routing {:.2}), {} logic levels through {} cells, {} -> {}\n",
                         p.delay_ns,
                         p.logic_ns,
                         p.routing_ns,
+                        p.logic_levels,
                         p.cells.len(),
                         p.start,
                         p.end
                     ));
+                    let stages: Vec<String> = p
+                        .stages
+                        .iter()
+                        .map(|st| {
+                            let at = if st.instance.is_empty() {
+                                String::new()
+                            } else {
+                                format!("{}.", st.instance)
+                            };
+                            let n = if st.cells > 1 { format!(" x{}", st.cells) } else { String::new() };
+                            format!(
+                                "{at}{} [{}{n}, {:.2}+{:.2} ns]",
+                                st.signal, st.primitive, st.logic_ns, st.routing_ns
+                            )
+                        })
+                        .collect();
+                    s.push_str(&format!("    through {}\n", stages.join(" -> ")));
                 }
             }
             PlaceRoute::DoesNotFit { message, detail, .. } => {

@@ -285,6 +285,77 @@ pub struct CriticalPath {
     pub routing_ns: f64,
     /// The cells along the path, in order, each once (consecutive steps through one cell merged).
     pub cells: Vec<String>,
+    /// Cells the path's logic steps pass through (a carry chain's cells count one each): its levels.
+    #[serde(default)]
+    pub logic_levels: usize,
+    /// The path in accelc's names: runs of consecutive cells that implement one signal of one
+    /// instance (`pe_r1_c1.mac` / `product`), with the primitive and the delay spent there.
+    #[serde(default)]
+    pub stages: Vec<PathStage>,
+}
+
+/// A run of a critical path's cells that implement one signal of one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathStage {
+    /// The instance path below the measured top (the wrapper's `dut.` removed), e.g. `pe_r1_c1.mac`;
+    /// empty for the top itself.
+    pub instance: String,
+    /// The generated Verilog's signal the cells implement, e.g. `acc_next`.
+    pub signal: String,
+    /// The vendor primitive, e.g. `MULT18X18D`, `CCU2C`, `SB_LUT4`, `TRELLIS_FF`.
+    pub primitive: String,
+    pub cells: usize,
+    /// Logic (cell) and routing delay spent reaching and passing these cells, ns, rounded to 0.01.
+    pub logic_ns: f64,
+    pub routing_ns: f64,
+}
+
+/// Vendor primitives as Yosys names cells after them; a cell's primitive is the one whose name ends
+/// last in the cell name (`acc_TRELLIS_FF_Q_2_DI_LUT4_Z` is the LUT4 before the FF), the longer on a tie.
+const PRIMITIVES: &[&str] = &[
+    "SB_LUT4",
+    "SB_CARRY",
+    "SB_MAC16",
+    "SB_DFF",
+    "SB_RAM40_4K",
+    "SB_SPRAM256KA",
+    "SB_IO",
+    "TRELLIS_FF",
+    "TRELLIS_COMB",
+    "TRELLIS_RAMW",
+    "TRELLIS_IO",
+    "MULT18X18D",
+    "ALU54B",
+    "CCU2C",
+    "LUT4",
+    "DP16KD",
+    "PDPW16KD",
+    "DPR16X4",
+];
+
+/// (instance, signal, primitive) of a cell name as Yosys and nextpnr build it from the generated
+/// Verilog: `<instance path>.<signal>_<PRIMITIVE>...`, e.g. `dut.pe_r1_c1.acc_next_CCU2C_S0_13$CCU2_COMB0`.
+/// accelc's signals are lower-case, so the signal ends before the first `_` followed by an upper-case
+/// letter.
+pub fn cell_origin(cell: &str) -> (String, String, String) {
+    let (path, leaf) = cell.rsplit_once('.').unwrap_or(("", cell));
+    let instance = path.strip_prefix("dut").map_or(path, |p| p.strip_prefix('.').unwrap_or(p));
+    let split = leaf
+        .char_indices()
+        .find(|&(i, c)| c == '_' && leaf[i + 1..].starts_with(|u: char| u.is_ascii_uppercase()))
+        .map(|(i, _)| i);
+    let (signal, rest) = match split {
+        Some(i) => (&leaf[..i], &leaf[i + 1..]),
+        None => (leaf, ""),
+    };
+    let rest = rest.split('$').next().unwrap_or("");
+    let primitive = PRIMITIVES
+        .iter()
+        .filter_map(|p| rest.rfind(p).map(|i| (i + p.len(), p.len(), *p)))
+        .max()
+        .map(|(_, _, p)| p.to_string())
+        .unwrap_or_else(|| rest.split('_').next().unwrap_or("").to_string());
+    (instance.to_string(), signal.to_string(), primitive)
 }
 
 /// What nextpnr's `--report` JSON says.
@@ -365,7 +436,43 @@ fn critical_path(raw: &RawPath) -> Option<CriticalPath> {
             }
         }
     }
+    // stages: runs of the path's cells by (instance, signal, primitive); each step's delay goes to
+    // the stage of the last cell it has reached
+    let mut stages: Vec<PathStage> = Vec::new();
+    let mut stage_of = Vec::with_capacity(cells.len());
+    for cell in &cells {
+        let (instance, signal, primitive) = cell_origin(cell);
+        let same = stages
+            .last()
+            .is_some_and(|s| (&s.instance, &s.signal, &s.primitive) == (&instance, &signal, &primitive));
+        if !same {
+            stages.push(PathStage { instance, signal, primitive, cells: 0, logic_ns: 0.0, routing_ns: 0.0 });
+        }
+        stages.last_mut().expect("pushed above").cells += 1;
+        stage_of.push(stages.len() - 1);
+    }
+    let mut k = 0;
+    for step in &raw.path {
+        for cell in [&step.from.cell, &step.to.cell] {
+            if !cell.is_empty() && cells.get(k) != Some(cell) && cells.get(k + 1) == Some(cell) {
+                k += 1;
+            }
+        }
+        if let Some(&i) = stage_of.get(k) {
+            let stage = &mut stages[i];
+            if step.kind == "routing" {
+                stage.routing_ns += step.delay;
+            } else {
+                stage.logic_ns += step.delay;
+            }
+        }
+    }
+    for s in &mut stages {
+        (s.logic_ns, s.routing_ns) = (round2(s.logic_ns), round2(s.routing_ns));
+    }
     Some(CriticalPath {
+        logic_levels: raw.path.iter().filter(|s| s.kind == "logic").count(),
+        stages,
         from_clock: raw.from.clone(),
         to_clock: raw.to.clone(),
         start: first.from.cell.clone(),
