@@ -122,6 +122,24 @@ fn ecp5_places_and_routes_with_the_venv_nextpnr() {
     assert_eq!(json["freq_target_mhz"], 100.0);
     assert_eq!(resource(&json, "MULT18"), (4, Some(28)));
     assert!(resource(&json, "FF").0 as f64 >= json["wrapper"]["flip_flops"].as_f64().unwrap());
+    // throughput on the default workload: tiny_cnn's MACs by hand (16x16 outputs x 16 filters x 27,
+    // 7x7 x 32 x 144, 7x7 x 64 x 32), its cycles as `accelc cycles` counts them, times Fmax
+    let t = &json["throughput"];
+    assert_eq!(t["workload"], "tiny_cnn.csv");
+    assert_eq!(t["macs"].as_u64(), Some(16 * 16 * 16 * 27 + 49 * 32 * 144 + 49 * 64 * 32));
+    let cycles = Command::new(env!("CARGO_BIN_EXE_accelc"))
+        .args(["cycles", PRESET, "--topology", "examples/topologies/tiny_cnn.csv"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let cycles = String::from_utf8_lossy(&cycles.stdout).to_string();
+    let total = t["cycles"].as_u64().unwrap();
+    assert!(cycles.contains(&format!(" {total} cycles")), "{total} vs {cycles}");
+    let fmax = json["place_route"]["fmax_mhz"].as_f64().unwrap();
+    let gmacs = t["macs"].as_f64().unwrap() / total as f64 * fmax / 1000.0;
+    assert!((t["gmacs"].as_f64().unwrap() - gmacs).abs() < 1e-9, "{t}");
+    assert!((t["gmacs_per_dsp"].as_f64().unwrap() - gmacs / 4.0).abs() < 1e-9, "{t}");
+    assert!(stdout.contains("GMAC/s"), "{stdout}");
 }
 
 #[test]
@@ -140,10 +158,11 @@ fn xilinx_maps_without_place_and_route_and_says_so() {
 #[test]
 fn bad_fpga_arguments_exit_2() {
     let out = temp("bad-args");
-    let cases: [(&str, &[&str], &str); 3] = [
+    let cases: [(&str, &[&str], &str); 4] = [
         ("ice40", &["--device", "25k"], "unknown ice40 device"),
         ("generic", &["--device", "up5k"], "--device applies to"),
         ("ice40", &["--freq", "0"], "--freq"),
+        ("ecp5", &["--workload", "no/such/topology.csv"], "--workload no/such/topology.csv"),
     ];
     for (target, extra, message) in cases {
         let run = synth(target, extra, &out, None);

@@ -547,6 +547,9 @@ pub struct FpgaReport {
     pub cache_key: String,
     #[serde(flatten)]
     pub result: FpgaResult,
+    /// GMAC/s on a workload (`accelc synth --workload`), when routed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<super::throughput::Throughput>,
 }
 
 impl FpgaReport {
@@ -560,6 +563,7 @@ impl FpgaReport {
             },
             cache_key: s.cache_key,
             result: s.result,
+            throughput: None,
         }
     }
 

@@ -17,6 +17,7 @@
 //! timestamp or duration: the same Verilog and Yosys give a byte-identical report.
 
 pub mod fpga;
+pub mod throughput;
 pub mod wrapper;
 
 use crate::config::{Config, Params, FORMAT_VERSION};
@@ -70,6 +71,10 @@ pub struct SynthArgs {
     /// the table (`make fpga-table`)
     #[arg(long)]
     pub markdown_row: bool,
+    /// FPGA targets: the SCALE-Sim topology whose MACs per cycle (reference model) times Fmax give the
+    /// GMAC/s figure [default: examples/topologies/tiny_cnn.csv]
+    #[arg(long)]
+    pub workload: Option<PathBuf>,
 }
 
 /// The config a report was made for.
@@ -347,6 +352,7 @@ pub fn main(args: &SynthArgs) -> Result<ExitCode> {
             ("--device", args.device.is_some()),
             ("--freq", args.freq.is_some()),
             ("--markdown-row", args.markdown_row),
+            ("--workload", args.workload.is_some()),
         ];
         if let Some((flag, _)) = misplaced.iter().find(|(_, given)| *given) {
             return Err(BadInput(format!("{flag} applies to --target ice40 or ecp5")).into());
@@ -389,6 +395,12 @@ fn fpga_main(
     sources: &[(String, String)],
     cache: Option<&Path>,
 ) -> Result<ExitCode> {
+    // the workload first: a bad --workload is bad input before any tool runs (a sparse array has none)
+    let workload = args.workload.clone().unwrap_or_else(throughput::default_workload);
+    let workload_run = throughput::run_workload(config, &workload);
+    if let (Err(e), Some(_), None) = (&workload_run, &args.workload, &config.params().sparse) {
+        return Err(BadInput(format!("--workload {}: {e:#}", workload.display())).into());
+    }
     let opts = fpga::FpgaOptions {
         target: args.target,
         device: args.device.clone(),
@@ -405,7 +417,10 @@ fn fpga_main(
     };
     let synthesized = fpga::synthesize(config, out, top, sources, &opts, cache, &progress)?;
     let cached = synthesized.cached;
-    let report = fpga::FpgaReport::new(config, synthesized);
+    let mut report = fpga::FpgaReport::new(config, synthesized);
+    if let Ok(run) = &workload_run {
+        report.throughput = throughput::of(&report, run.clone());
+    }
     let path = out.join(fpga::FpgaReport::file_name(args.target));
     write_atomic(&path, &report.to_json()?)?;
     if args.markdown_row {
@@ -413,6 +428,11 @@ fn fpga_main(
         return Ok(ExitCode::SUCCESS);
     }
     print!("{}", report.summary());
+    if let Some(t) = &report.throughput {
+        print!("{}", t.summary());
+    } else if let Err(why) = &workload_run {
+        println!("  throughput: {why:#}");
+    }
     println!("  report: {}{}", path.display(), if cached { " (cached synthesis)" } else { "" });
     Ok(ExitCode::SUCCESS)
 }
