@@ -83,6 +83,16 @@ impl PointRecord {
         self.status == Status::Ok && self.area.is_some()
     }
 
+    /// The workload's latency at Fmax, microseconds (cycles / MHz), where routed.
+    pub fn latency_us(&self) -> Option<f64> {
+        self.fmax_mhz.filter(|f| *f > 0.0).map(|f| self.cycles as f64 / f)
+    }
+
+    /// Throughput at Fmax, GMAC/s (MACs per cycle x MHz / 1000), where routed.
+    pub fn gmacs(&self) -> Option<f64> {
+        self.fmax_mhz.filter(|_| self.cycles > 0).map(|f| self.macs as f64 / self.cycles as f64 * f / 1000.0)
+    }
+
     /// The (workload, target) group: points are only compared within one.
     pub fn group(&self) -> (&str, &str) {
         (&self.workload, &self.target)

@@ -13,11 +13,16 @@ pub struct Group<'a> {
     pub feasible: Vec<&'a PointRecord>,
     /// Indices into `feasible`.
     pub front: Vec<usize>,
+    /// Every feasible point was routed (has an Fmax): time is the workload's latency in seconds at
+    /// Fmax, not cycles, so a design that takes more cycles at a faster clock can win.
+    pub timed: bool,
 }
 
-/// The objectives: cycles, area, energy (all minimized).
-pub fn objectives(r: &PointRecord) -> [f64; 3] {
-    [r.cycles as f64, r.area.unwrap_or(u64::MAX) as f64, r.energy_pj]
+/// The objectives: time (the workload's latency at Fmax when `timed`, else cycles), area, energy
+/// (all minimized).
+pub fn objectives(r: &PointRecord, timed: bool) -> [f64; 3] {
+    let time = if timed { r.latency_us().unwrap_or(f64::INFINITY) } else { r.cycles as f64 };
+    [time, r.area.unwrap_or(u64::MAX) as f64, r.energy_pj]
 }
 
 /// Groups in the file's workload order, then target order; groups without points are left out.
@@ -31,9 +36,10 @@ pub fn groups(file: &PointsFile) -> Vec<Group<'_>> {
                 continue;
             }
             let feasible: Vec<&PointRecord> = points.iter().copied().filter(|r| r.feasible()).collect();
-            let objs: Vec<[f64; 3]> = feasible.iter().map(|r| objectives(r)).collect();
+            let timed = !feasible.is_empty() && feasible.iter().all(|r| r.fmax_mhz.is_some());
+            let objs: Vec<[f64; 3]> = feasible.iter().map(|r| objectives(r, timed)).collect();
             let front = pareto::front(&objs);
-            out.push(Group { workload: w, target: t, points, feasible, front });
+            out.push(Group { workload: w, target: t, points, feasible, front, timed });
         }
     }
     out
@@ -50,8 +56,9 @@ pub fn markdown(file: &PointsFile) -> String {
     for g in groups(file) {
         let unit = g.points[0].area_unit.clone();
         let infeasible = g.points.len() - g.feasible.len();
+        let time = if g.timed { "latency at Fmax" } else { "cycles" };
         s += &format!(
-            "\n### {} on {}: {} points{}, {} on the Pareto front (cycles, {unit}, energy)\n\n",
+            "\n### {} on {}: {} points{}, {} on the Pareto front ({time}, {unit}, energy)\n\n",
             g.workload,
             g.target,
             g.points.len(),
@@ -63,7 +70,7 @@ pub fn markdown(file: &PointsFile) -> String {
         head.extend(file.columns.iter().cloned());
         head.extend(["cycles".into(), unit.clone(), "energy (uJ)".into()]);
         if fmax {
-            head.push("Fmax (MHz)".into());
+            head.extend(["Fmax (MHz)".into(), "latency (us)".into(), "GMAC/s".into()]);
         }
         s += &format!("| {} |\n", head.join(" | "));
         let aligns: Vec<&str> = head
@@ -80,10 +87,74 @@ pub fn markdown(file: &PointsFile) -> String {
             row.push(r.area.map(|a| a.to_string()).unwrap_or_default());
             row.push(format!("{:.3}", r.energy_pj / 1e6));
             if fmax {
-                row.push(r.fmax_mhz.map(|f| format!("{f:.1}")).unwrap_or_else(|| "-".into()));
+                let opt = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
+                row.push(opt(r.fmax_mhz, 1));
+                row.push(opt(r.latency_us(), 1));
+                row.push(opt(r.gmacs(), 3));
             }
             s += &format!("| {} |\n", row.join(" | "));
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::record::Status;
+
+    fn point(index: usize, cycles: u64, fmax_mhz: Option<f64>) -> PointRecord {
+        PointRecord {
+            index,
+            design: format!("d{index}"),
+            workload: "w".into(),
+            target: "ecp5".into(),
+            values: vec![],
+            status: Status::Ok,
+            note: String::new(),
+            cycles,
+            macs: 1_000_000,
+            energy_pj: 1.0,
+            core_energy_pj: 1.0,
+            area: Some(100),
+            area_unit: "LUTs".into(),
+            cells: None,
+            flip_flops: None,
+            dsp: None,
+            fmax_mhz,
+        }
+    }
+
+    fn file(points: Vec<PointRecord>) -> PointsFile {
+        PointsFile {
+            format_version: crate::config::FORMAT_VERSION,
+            space: "s".into(),
+            plan_digest: String::new(),
+            total_points: points.len(),
+            shard: None,
+            columns: vec![],
+            workloads: vec!["w".into()],
+            targets: vec!["ecp5".into()],
+            designs: Default::default(),
+            skipped: vec![],
+            points,
+        }
+    }
+
+    /// Routed points compete on latency at Fmax: 20% more cycles at twice the clock wins; without
+    /// an Fmax for every point the group compares cycles.
+    #[test]
+    fn routed_groups_compare_latency_not_cycles() {
+        let f = file(vec![point(0, 1000, Some(50.0)), point(1, 1200, Some(100.0))]);
+        let g = &groups(&f)[0];
+        assert!(g.timed);
+        assert_eq!(g.front.iter().map(|&i| g.feasible[i].index).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(f.points[1].latency_us(), Some(12.0));
+        assert_eq!(f.points[1].gmacs(), Some(1_000_000.0 / 1200.0 * 100.0 / 1000.0));
+        assert!(markdown(&f).contains("latency at Fmax"));
+        let f = file(vec![point(0, 1000, Some(50.0)), point(1, 1200, None)]);
+        let g = &groups(&f)[0];
+        assert!(!g.timed);
+        assert_eq!(g.front.iter().map(|&i| g.feasible[i].index).collect::<Vec<_>>(), vec![0]);
+    }
 }
