@@ -680,21 +680,15 @@ fn main() -> Result<()> {
             .layers()
             .map(|l| kneading::sweep(l, &kneading::STRIDES, encoding))
             .collect::<Result<Vec<_>>>()?;
-        let words = |i: usize| layers.iter().map(|l| l.strides[i].words).sum::<u64>();
-        let weights: u64 = layers.iter().map(|l| l.weights).sum();
+        let t = kneading::totals(&layers);
         print!("{name:<11}");
-        for (i, ks) in kneading::STRIDES.iter().enumerate() {
-            print!("  KS {ks:>2}: {:>8} words ({:.2} w/word)", words(i), weights as f64 / words(i) as f64);
-        }
-        let best: u64 = layers.iter().map(|l| l.strides.iter().map(|a| a.words).min().unwrap_or(0)).sum();
-        let mut narrowest = std::collections::BTreeMap::<usize, usize>::new();
-        for l in &layers {
-            *narrowest.entry(l.best_ks).or_default() += 1;
+        for (ks, w) in kneading::STRIDES.iter().zip(&t.words) {
+            print!("  KS {ks:>2}: {w:>8} words ({:.2} w/word)", t.weights as f64 / *w as f64);
         }
         println!(
-            "\n{:<11}  each layer at its best KS: {best} words (a smaller stride only ties the largest); \
-             layers by the narrowest KS reaching their fewest words: {narrowest:?}",
-            ""
+            "\n{:<11}  each layer at its best KS: {} words (a smaller stride only ties the largest); \
+             layers by the narrowest KS reaching their fewest words: {:?}",
+            "", t.best, t.narrowest
         );
         strides_json.push(serde_json::json!({"network": name, "layers": layers}));
     }

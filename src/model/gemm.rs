@@ -48,6 +48,18 @@ pub fn run_gemm(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
     run
 }
 
+/// Runs an M x N x K GEMM of random operands (the full act_bits and weight ranges, from
+/// `SplitMix64::for_case(seed, index)`): the cycles of a workload layer on a MAC array, which do not
+/// depend on the operands (a SAC array's do, on the weights' bits).
+pub fn run_random_gemm(p: &Params, m: usize, n: usize, k: usize, seed: u64, index: usize) -> GemmRun {
+    let mut rng = crate::rng::SplitMix64::for_case(seed, index);
+    let (w_lo, w_hi) = p.weight_range();
+    let (a_lo, a_hi) = crate::bits::signed_range(p.act_bits);
+    let a = Matrix::from_shape_fn((m, k), |_| rng.range_i64(a_lo, a_hi));
+    let b = Matrix::from_shape_fn((k, n), |_| rng.range_i64(w_lo, w_hi));
+    run_gemm(p, &a, &b)
+}
+
 fn fits(m: &Matrix, bits: u32) -> bool {
     let (lo, hi) = crate::bits::signed_range(bits);
     m.iter().all(|&v| (lo..=hi).contains(&v))

@@ -17,7 +17,7 @@ pub mod sparse_array;
 pub mod system;
 mod ws_array;
 
-pub use gemm::{run_gemm, GemmRun, Matrix};
+pub use gemm::{run_gemm, run_random_gemm, GemmRun, Matrix};
 
 /// One beat on a channel: per field, per lane, the signed value carried.
 #[derive(Debug, Clone, PartialEq, Eq)]

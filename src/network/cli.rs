@@ -288,21 +288,18 @@ fn print_layers(p: &Program, run: &IntRun, sp: &SystemParams) {
 
 /// The kneading sweep's totals: words at each stride, and with each layer at its best stride.
 fn print_kneading(layers: &[super::kneading::LayerStrides], cols: usize) {
-    let total = |i: usize| layers.iter().map(|l| l.strides[i].words).sum::<u64>();
+    let t = super::kneading::totals(layers);
     let at: Vec<String> = super::kneading::STRIDES
         .iter()
-        .enumerate()
-        .map(|(i, ks)| format!("KS {ks}: {}{}", total(i), if *ks == cols { " (this system)" } else { "" }))
+        .zip(&t.words)
+        .map(|(ks, w)| format!("KS {ks}: {w}{}", if *ks == cols { " (this system)" } else { "" }))
         .collect();
-    let best: u64 = layers.iter().map(|l| l.strides.iter().map(|a| a.words).min().unwrap_or(0)).sum();
-    let mut best_ks = std::collections::BTreeMap::<usize, usize>::new();
-    for l in layers {
-        *best_ks.entry(l.best_ks).or_default() += 1;
-    }
     println!(
-        "kneaded words per pixel tile, all layers: {}; each layer at its best KS: {best} (layers by the narrowest \
-         KS reaching their fewest words: {best_ks:?})",
-        at.join(", ")
+        "kneaded words per pixel tile, all layers: {}; each layer at its best KS: {} (layers by the narrowest \
+         KS reaching their fewest words: {:?})",
+        at.join(", "),
+        t.best,
+        t.narrowest
     );
 }
 

@@ -165,7 +165,7 @@ fn taps(d: &Descriptor) -> u64 {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::network::program::{JobPlan, LayerKind};
+    use crate::network::program::JobPlan;
     use crate::system::cases::Geometry;
     use crate::system::layout::{frame, Requant};
     use crate::system::plan::plan_layer;
@@ -187,27 +187,9 @@ mod tests {
         let plan = plan_layer(sp, x, &w, &rq, &g, 0, false).expect("fits");
         let frame_words = plan.iter().map(|p| frame(sp, &p.job).len()).sum();
         let l = AccelLayer {
-            name: "conv".into(),
-            kind: LayerKind::Conv,
-            input: "x".into(),
-            output: "y".into(),
-            kernel: [g.k.0, g.k.1],
-            stride: [1, 1],
-            dilation: [1, 1],
-            pad: [g.pad.0, g.pad.1],
-            relu: false,
-            in_scale: 1.0,
-            in_zp: 0,
-            out_zp: 0,
-            out_channel_scales: vec![],
-            bias: vec![],
-            out_scale: 1.0,
-            weight_scales: vec![1.0; w.dim().0],
             macs: plan.iter().map(|p| p.job.desc.macs()).sum(),
-            cycles: None,
             jobs: plan.iter().map(JobPlan::from).collect(),
-            weights: w,
-            requant: rq,
+            ..AccelLayer::for_test(w, &g)
         };
         (l, frame_words)
     }

@@ -66,36 +66,42 @@ pub fn sweep(layer: &AccelLayer, strides: &[usize], encoding: Encoding) -> Resul
     Ok(LayerStrides { name: layer.name.clone(), weights: layer.weights.len() as u64, strides: at, best_ks })
 }
 
+/// A network's sweep summed over its layers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    /// Words at each stride of the sweep, in its order.
+    pub words: Vec<u64>,
+    pub weights: u64,
+    /// Every layer at its fewest words.
+    pub best: u64,
+    /// Layers by the narrowest stride reaching their fewest words.
+    pub narrowest: std::collections::BTreeMap<usize, usize>,
+}
+
+/// The sums of the layers' sweeps (all taken over the same strides).
+pub fn totals(layers: &[LayerStrides]) -> Totals {
+    let strides = layers.first().map_or(0, |l| l.strides.len());
+    let mut narrowest = std::collections::BTreeMap::new();
+    for l in layers {
+        *narrowest.entry(l.best_ks).or_default() += 1;
+    }
+    Totals {
+        words: (0..strides).map(|i| layers.iter().map(|l| l.strides[i].words).sum()).collect(),
+        weights: layers.iter().map(|l| l.weights).sum(),
+        best: layers.iter().map(|l| l.strides.iter().map(|a| a.words).min().unwrap_or(0)).sum(),
+        narrowest,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::program::LayerKind;
+    use crate::system::cases::Geometry;
     use ndarray::Array4;
 
     fn layer(w: Array4<i8>) -> AccelLayer {
-        AccelLayer {
-            name: "l".into(),
-            kind: LayerKind::Conv,
-            input: "x".into(),
-            output: "y".into(),
-            kernel: [w.dim().1, w.dim().2],
-            stride: [1, 1],
-            dilation: [1, 1],
-            pad: [0, 0],
-            relu: false,
-            in_scale: 1.0,
-            in_zp: 0,
-            out_zp: 0,
-            out_channel_scales: vec![],
-            bias: vec![],
-            out_scale: 1.0,
-            weight_scales: vec![1.0; w.dim().0],
-            macs: 0,
-            cycles: None,
-            jobs: vec![],
-            requant: vec![],
-            weights: w,
-        }
+        let k = (w.dim().1, w.dim().2);
+        AccelLayer::for_test(w, &Geometry { k, stride: (1, 1), dil: (1, 1), pad: (0, 0) })
     }
 
     /// Counted by hand in sign-magnitude: a group's words are the most essential bits any one bit

@@ -124,6 +124,38 @@ impl AccelLayer {
     }
 }
 
+#[cfg(test)]
+impl AccelLayer {
+    /// A conv layer "conv" of `weights` (OHWI) with `g`'s kernel and padding, unit scales, no ReLU, no
+    /// jobs and zero requantization records: what the unit tests of the layer's consumers start from.
+    pub(crate) fn for_test(weights: Array4<i8>, g: &Geometry) -> AccelLayer {
+        let out_c = weights.dim().0;
+        AccelLayer {
+            name: "conv".into(),
+            kind: LayerKind::Conv,
+            input: "x".into(),
+            output: "y".into(),
+            kernel: [g.k.0, g.k.1],
+            stride: [g.stride.0, g.stride.1],
+            dilation: [g.dil.0, g.dil.1],
+            pad: [g.pad.0, g.pad.1],
+            relu: false,
+            in_scale: 1.0,
+            in_zp: 0,
+            out_zp: 0,
+            out_channel_scales: vec![],
+            bias: vec![],
+            out_scale: 1.0,
+            weight_scales: vec![1.0; out_c],
+            macs: 0,
+            cycles: None,
+            jobs: vec![],
+            requant: vec![Requant::default(); out_c],
+            weights,
+        }
+    }
+}
+
 /// One step of a program.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]

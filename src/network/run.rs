@@ -7,7 +7,6 @@ use super::program::{layer_images, layer_output, AccelLayer, Program, Step};
 use super::{float, intconv, Value};
 use crate::model::system as model;
 use crate::rng::SplitMix64;
-use crate::system::cases::Geometry;
 use crate::system::cases::{stimulus, Pacing};
 use crate::system::layout::{unpack_output, ConvJob, Word};
 use crate::system::plan::{assemble, plan_layer};
@@ -52,13 +51,14 @@ impl Accelerator for Fast {
         let outputs = jobs
             .iter()
             .map(|j| {
-                let g = Geometry {
-                    k: (j.desc.kh as usize, j.desc.kw as usize),
-                    stride: (j.desc.stride_h as usize, j.desc.stride_w as usize),
-                    dil: (j.desc.dil_h as usize, j.desc.dil_w as usize),
-                    pad: (j.desc.pad_top as usize, j.desc.pad_left as usize),
-                };
-                intconv::conv_layer(j.x.view(), &j.w, &j.requant, &g, j.desc.out_zp, j.desc.relu())
+                intconv::conv_layer(
+                    j.x.view(),
+                    &j.w,
+                    &j.requant,
+                    &j.desc.geometry(),
+                    j.desc.out_zp,
+                    j.desc.relu(),
+                )
             })
             .collect();
         Ok(JobsRun { outputs, cycles: None })

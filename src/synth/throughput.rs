@@ -4,8 +4,7 @@
 
 use super::fpga::{FpgaReport, PlaceRoute};
 use crate::config::Config;
-use crate::model::{run_gemm, Matrix};
-use crate::rng::SplitMix64;
+use crate::model::run_random_gemm;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -25,22 +24,17 @@ pub struct WorkloadRun {
     pub cycles: u64,
 }
 
-/// Runs every layer of the topology at `path` through the config's model (random operands of seed
-/// 1: MAC arrays' cycles do not depend on them, a SAC array's do).
+/// Runs every layer of the topology at `path` through the config's model, as `accelc cycles` does
+/// with its default seed 1.
 pub fn run_workload(config: &Config, path: &Path) -> Result<WorkloadRun> {
     let p = config.params();
     if p.sparse.is_some() {
         bail!("a sparse row array runs conv1d jobs, not GEMM topologies: no throughput figure");
     }
     let layers = crate::workload::topology::read_topology(path)?;
-    let (w_lo, w_hi) = p.weight_range();
-    let (a_lo, a_hi) = crate::bits::signed_range(p.act_bits);
     let (mut macs, mut cycles) = (0u64, 0u64);
     for (i, layer) in layers.iter().enumerate() {
-        let mut rng = SplitMix64::for_case(1, i);
-        let a = Matrix::from_shape_fn((layer.m, layer.k), |_| rng.range_i64(a_lo, a_hi));
-        let b = Matrix::from_shape_fn((layer.k, layer.n), |_| rng.range_i64(w_lo, w_hi));
-        cycles += run_gemm(&p, &a, &b).cycles;
+        cycles += run_random_gemm(&p, layer.m, layer.n, layer.k, 1, i).cycles;
         macs += (layer.m * layer.n * layer.k) as u64;
     }
     let workload =

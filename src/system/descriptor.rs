@@ -174,6 +174,16 @@ impl JobShape {
 }
 
 impl Descriptor {
+    /// The convolution's kernel, stride, dilation and top/left padding.
+    pub fn geometry(&self) -> super::cases::Geometry {
+        super::cases::Geometry {
+            k: (self.kh as usize, self.kw as usize),
+            stride: (self.stride_h as usize, self.stride_w as usize),
+            dil: (self.dil_h as usize, self.dil_w as usize),
+            pad: (self.pad_top as usize, self.pad_left as usize),
+        }
+    }
+
     pub fn relu(&self) -> bool {
         self.flags & FLAG_RELU != 0
     }

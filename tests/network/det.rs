@@ -13,6 +13,7 @@
 //! in one sample, and only the nodes downstream of a fault run again.
 
 use crate::common;
+use crate::{max_diff, run_float};
 
 use accelc::network::{float, import_file, samples, Network, Node, Op, Value};
 use ndarray::{ArrayD, Axis};
@@ -100,20 +101,6 @@ fn run_with_fault(net: &Network, clean: &HashMap<String, Value>, fault: &Fault) 
         Some(Value::F32(y)) => y,
         _ => panic!("no float output"),
     }
-}
-
-fn run_float(net: &Network, x: &ArrayD<f32>) -> ArrayD<f32> {
-    let env =
-        float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))]).expect("the network runs");
-    match &env[&net.outputs[0]] {
-        Value::F32(y) => y.clone(),
-        Value::I64(_) => panic!("an int64 output"),
-    }
-}
-
-fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
-    assert_eq!(a.shape(), b.shape());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 /// rapidocr's text mask threshold (DBPostProcess thresh).

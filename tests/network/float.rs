@@ -5,8 +5,9 @@
 //! operation is one error naming the node and the op.
 
 use crate::common;
+use crate::{max_diff, run_float};
 
-use accelc::network::{float, import_file, samples, Network, Op, Value};
+use accelc::network::{import_file, samples, Network, Op};
 use ndarray::ArrayD;
 use std::process::Command;
 
@@ -52,20 +53,6 @@ fn onnxruntime(x: &ArrayD<f32>) -> ArrayD<f32> {
     let y: ArrayD<f32> = ndarray_npy::read_npy(dir.join(format!("{name}.npy"))).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     y
-}
-
-fn run_float(net: &Network, x: &ArrayD<f32>) -> ArrayD<f32> {
-    let env =
-        float::run(net, &[(net.inputs[0].0.as_str(), Value::F32(x.clone()))]).expect("the network runs");
-    match &env[&net.outputs[0]] {
-        Value::F32(y) => y.clone(),
-        Value::I64(_) => panic!("an int64 output"),
-    }
-}
-
-fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
-    assert_eq!(a.shape(), b.shape());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[test]
