@@ -1,5 +1,6 @@
 //! The reference model against plain arithmetic written differently: i128 matrix products reduced
-//! modulo 2^acc_bits by remainder, and closed-form cycle counts for schedules without stalls.
+//! modulo 2^acc_bits by remainder, and closed-form cycle counts for schedules without stalls; a
+//! pipelined MAC array (`pe.pipeline`) takes the same beats and sends the same rows, later.
 
 use accelc::config::{Config, Params};
 use accelc::model::{run_gemm, Matrix};
@@ -62,6 +63,22 @@ proptest! {
                 prop_assert!(pair[0] < pair[1]);
             }
         }
+    }
+
+    #[test]
+    fn a_pipelined_array_takes_the_same_beats_and_sends_the_same_rows_later(
+        (p, a, b) in case(), stages in 1usize..=2
+    ) {
+        let flat = run_gemm(&p, &a, &b);
+        let piped = run_gemm(&Params { pipeline: stages, ..p.clone() }, &a, &b);
+        prop_assert_eq!(&piped.c, &flat.c);
+        prop_assert_eq!(&piped.inputs, &flat.inputs);
+        prop_assert_eq!(piped.outputs.len(), flat.outputs.len());
+        for (o, f) in piped.outputs.iter().zip(&flat.outputs) {
+            prop_assert_eq!(&o.lanes, &f.lanes);
+            prop_assert_eq!(o.cycle, f.cycle + stages as u64);
+        }
+        prop_assert_eq!(piped.cycles, flat.cycles + stages as u64);
     }
 }
 

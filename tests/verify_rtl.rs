@@ -1,5 +1,6 @@
-//! End to end: generated RTL through Verilator against the model, and planted faults that the
-//! verifier must catch (a wrong operator in the MAC unit, outputs one edge late), with the failure
+//! End to end: generated RTL through Verilator against the model (plain and pipelined MACs), and
+//! planted faults that the verifier must catch (a wrong operator in the MAC unit, outputs one edge
+//! late, a pipelined array against the unpipelined model), with the failure
 //! folder they leave (its waveform with `wave_on_fail`) and its replay. Builds are cached under target/tmp/verify (by content hash).
 
 mod common;
@@ -30,6 +31,43 @@ fn small_os_and_ws_arrays_match_the_model_bit_and_cycle_exact() {
         );
         let model: u64 = report.cases.iter().map(|c| c.cycles_model).sum();
         assert!(model > 0 && report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl));
+    }
+}
+
+/// A preset with `pe.pipeline = stages`, under its own name.
+fn pipelined(name: &str, stages: u32) -> Config {
+    let mut c = renamed(name, &format!("{name}_p{stages}"));
+    c.pe.pipeline = stages;
+    c
+}
+
+#[test]
+fn pipelined_arrays_match_the_model_bit_and_cycle_exact_one_edge_later_per_stage() {
+    for (name, stages) in [("mac_os_2x2_i8", 1), ("mac_os_2x2_i8", 2), ("mac_ws_2x2_i4", 2)] {
+        let flat = verify::verify_config_with(&preset(name), 8, 7, &verify_options()).unwrap();
+        let config = pipelined(name, stages);
+        let report = verify::verify_config_with(&config, 8, 7, &verify_options()).unwrap();
+        assert!(report.passed(), "{}\n{:#?}", report.sentinel(), report.failed_cases().collect::<Vec<_>>());
+        // Same cases (same seed), every output `stages` edges later: latency, not throughput.
+        for (f, c) in flat.cases.iter().zip(&report.cases) {
+            assert_eq!(c.cycles_rtl, c.cycles_model);
+            assert_eq!(c.cycles_model, f.cycles_model + stages as u64, "{} {}", config.name, c.description);
+        }
+    }
+}
+
+#[test]
+fn a_pipelined_array_checked_against_the_unpipelined_model_fails_on_its_edges() {
+    // The RTL has a product register the model does not know about: every output leaves an edge late.
+    let model_config = renamed("mac_os_2x2_i8", "fault_pipe_os_2x2");
+    let mut rtl_config = model_config.clone();
+    rtl_config.pe.pipeline = 1;
+    let design = accelc::rtl::generate(&rtl_config).unwrap();
+    let report = verify::verify_design(&model_config, &design, Origin::Given, 3, 1, &verify_options()).unwrap();
+    assert!(!report.passed(), "{}", report.sentinel());
+    for c in &report.cases {
+        assert_eq!(c.cycles_rtl, c.cycles_model + 1, "{}", c.description);
+        assert!(c.mismatches.iter().all(|m| m.contains("left at edge")), "{:?}", c.mismatches);
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Params {
     pub acc_bits: u32,
     /// Weight-stationary accumulator buffer rows (0 for output-stationary).
     pub acc_depth: usize,
+    /// Register stages between a MAC PE's operands and its accumulator (`pe.pipeline`): the edges of
+    /// latency every output gains.
+    pub pipeline: usize,
     /// Output-stationary: the minimum distance in cycles between the last beats of two folds, so that
     /// a fold's results are read out before the next fold overwrites them (max(rows, cols)).
     pub fold_gap: usize,
@@ -126,6 +129,7 @@ impl Params {
             prod_bits,
             acc_bits,
             acc_depth,
+            pipeline: c.pe.pipeline as usize,
             fold_gap: rows.max(cols),
             kind: c.pe.kind,
             sac: (c.pe.kind == PeKind::Sac).then(|| {

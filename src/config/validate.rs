@@ -89,6 +89,18 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             &format!("must be between weight_bits + act_bits ({product}) and 64, so that one product fits"),
         );
     }
+    ck.require(
+        c.pe.pipeline <= 2,
+        "pe.pipeline",
+        c.pe.pipeline,
+        "must be 0 (multiply and accumulate in one cycle), 1 (registered product) or 2 (registered operands and product)",
+    );
+    ck.require(
+        c.pe.pipeline == 0 || c.pe.kind == PeKind::Mac,
+        "pe.pipeline",
+        c.pe.pipeline,
+        "only applies to pe.kind = \"mac\" (SAC and sparse_1d PEs are not pipelined)",
+    );
     let sac = c.pe.kind == PeKind::Sac;
     let sac_only = "only applies to pe.kind = \"sac\"";
     if sac {

@@ -7,6 +7,8 @@
 //! - every PE writes acc (acc_bits), a_out (act_bits), b_out (weight_bits) and 2 tag bits; the input
 //!   skew lines write sum_r r * act_bits + sum_c c * weight_bits bits (tags in the skew not counted);
 //! - per fold every PE writes `result` (acc_bits).
+//! - pipelined MACs (`pe.pipeline`, OS and WS alike): per multiply the product register (prod_bits)
+//!   with 1 or more stages, and the operand registers (weight_bits + act_bits) with 2.
 //!
 //! MAC, weight-stationary:
 //! - weight beat: one PE row's shadow registers (cols * weight_bits); per fold every PE's active
@@ -211,6 +213,16 @@ impl OpCounts {
         self.streams.iter().map(|s| s.bits).sum()
     }
 
+    /// The registers a pipelined MAC unit writes on each of its `macs` multiplies.
+    fn mac_stages(&mut self, p: &Params, macs: u64) {
+        if p.pipeline >= 1 {
+            self.reg("pe_product", macs * p.prod_bits as u64);
+        }
+        if p.pipeline >= 2 {
+            self.reg("pe_operands", macs * (p.act_bits + p.weight_bits) as u64);
+        }
+    }
+
     fn mac_os(&mut self, p: &Params, run: &GemmRun) {
         let (rows, cols) = (p.rows as u64, p.cols as u64);
         let (wb, ab, acc) = (p.weight_bits as u64, p.act_bits as u64, p.acc_bits as u64);
@@ -220,6 +232,7 @@ impl OpCounts {
         self.add("pe_mac", p.acc_bits, beats * pes);
         self.reg("pe_acc", beats * pes * acc);
         self.reg("pe_pipeline", beats * pes * (ab + wb + 2));
+        self.mac_stages(p, beats * pes);
         self.reg("input_skew", beats * (tri(rows) * ab + tri(cols) * wb));
         self.reg("pe_result", run.folds as u64 * pes * acc);
         self.stream("in", run.inputs[0].beats.len(), rows * ab + cols * wb + 1);
@@ -237,6 +250,7 @@ impl OpCounts {
         self.mul("pe_mac", p.weight_bits, p.act_bits, a_beats * pes);
         self.add("pe_mac", p.acc_bits, a_beats * pes);
         self.reg("pe_pipeline", a_beats * pes * (ab + acc + 2));
+        self.mac_stages(p, a_beats * pes);
         self.reg("input_skew", a_beats * tri(rows) * ab);
         self.reg("output_deskew", a_beats * tri(cols) * acc);
         let (mut reads, mut writes) = (0u64, 0u64);

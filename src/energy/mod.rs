@@ -136,6 +136,7 @@ pub fn array_config(kind: PeKind, rows: u32, cols: u32, bits: u32, ks: u32) -> C
             max_reduction: 4096,
             kneading_stride: sac.then_some(ks),
             encoding: sac.then_some(WeightEncoding::SignMagnitude),
+            pipeline: 0,
         },
         sparse: None,
         system: None,

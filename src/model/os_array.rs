@@ -9,7 +9,8 @@
 //! `fold_gap = max(rows, cols)` edges after the previous fold's last beat (row r of a fold is read
 //! out `cols` edges after its last MAC; the next fold must not overwrite the hold registers before,
 //! and two folds' rows must not compete for the output port). Row r of a fold whose last beat was
-//! taken at edge L leaves at edge L + r + cols + 1.
+//! taken at edge L leaves at edge L + r + cols + 1 + pipeline: a pipelined MAC (`pe.pipeline` register
+//! stages before the add) delays when each sum is complete, not when the next beat may enter.
 
 use super::gemm::{at, beat, ceil_div, channel, GemmRun, Matrix};
 use super::mac_unit::mac;
@@ -50,7 +51,7 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
                 if last {
                     prev_last = Some(edge);
                     for (r, row) in acc.iter().enumerate() {
-                        let leaves = edge + r as u64 + cols as u64 + 1;
+                        let leaves = edge + r as u64 + cols as u64 + 1 + p.pipeline as u64;
                         outputs.push(OutBeat { cycle: leaves, lanes: row.clone() });
                         for (c, &v) in row.iter().enumerate() {
                             if m0 + r < m && n0 + c < n {

@@ -13,7 +13,8 @@
 //!   when that row has switched all of PE row 0; beats r > 0 follow no faster than one per edge, so
 //!   row r loads at least r + cols - 1 edges after the switch front passed it (PE(r, cols-1));
 //! - the first row of fold f is taken at least 1 edge after its last weight beat;
-//! - a row taken at edge t with a_emit = 1 leaves at edge t + rows + cols.
+//! - a row taken at edge t with a_emit = 1 leaves at edge t + rows + cols + pipeline (every PE of a
+//!   pipelined array adds its product `pe.pipeline` edges late; the partial sums keep pace).
 
 use super::gemm::{at, beat, ceil_div, channel, GemmRun, Matrix};
 use super::mac_unit::{acc_add, mac};
@@ -82,7 +83,7 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
                                 c_out[(row, n0 + c)] = v;
                             }
                         }
-                        outputs.push(OutBeat { cycle: edge + (rows + cols) as u64, lanes: sums });
+                        outputs.push(OutBeat { cycle: edge + (rows + cols + p.pipeline) as u64, lanes: sums });
                     } else {
                         acc_buf[i] = sums;
                     }

@@ -143,6 +143,10 @@ struct ArithView {
     acc_bits: u32,
     acc_zero: String,
     product_to_acc: String,
+    /// Register stages between the MAC unit's operands and its add (`pe.pipeline`).
+    pipeline: usize,
+    /// pipeline = 2: the operands are registered at the multiplier.
+    operand_regs: bool,
 }
 
 /// A MAC PE: the arithmetic view plus its port declarations from the IR.
@@ -151,6 +155,33 @@ struct PeView {
     #[serde(flatten)]
     arith: ArithView,
     ports: Vec<top::PortView>,
+    /// OS: the tags that control the accumulator, `pipeline` edges behind the PE's inputs: the input
+    /// tags, or the output registers (one edge), or those through further `tag_stages`.
+    acc_valid: String,
+    acc_last: String,
+    tag_stages: Vec<TagStage>,
+}
+
+#[derive(Serialize)]
+struct TagStage {
+    name: String,
+    src: String,
+}
+
+/// The OS PE's accumulator tags `p.pipeline` edges behind its inputs (see `PeView`).
+fn os_acc_tags(p: &Params) -> (String, String, Vec<TagStage>) {
+    if p.pipeline == 0 {
+        return ("a_valid_in".into(), "a_last_in".into(), vec![]);
+    }
+    let mut stages = Vec::new();
+    let (mut valid, mut last) = ("a_valid_out".to_string(), "a_last_out".to_string());
+    for d in 2..=p.pipeline {
+        for (tag, src) in [("valid", &mut valid), ("last", &mut last)] {
+            let name = format!("acc_{tag}_d{d}");
+            stages.push(TagStage { name: name.clone(), src: std::mem::replace(src, name) });
+        }
+    }
+    (valid, last, stages)
 }
 
 fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
@@ -165,6 +196,8 @@ fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
         acc_bits: p.acc_bits,
         acc_zero: lit(p.acc_bits, 0),
         product_to_acc: sign_extend("product", p.prod_bits, p.acc_bits),
+        pipeline: p.pipeline,
+        operand_regs: p.pipeline >= 2,
     }
 }
 
@@ -264,9 +297,13 @@ fn mac_files(
         Dataflow::OutputStationary => "pe_os.v.tera",
         Dataflow::WeightStationary => "pe_ws.v.tera",
     };
+    let (acc_valid, acc_last, tag_stages) = os_acc_tags(p);
     let view = PeView {
         arith: arith_view(header, pe.name.clone(), p),
         ports: top::module_port_views(pe, |_| String::new()),
+        acc_valid,
+        acc_last,
+        tag_stages,
     };
     Ok(vec![
         mac_unit_file(tera, header, p)?,

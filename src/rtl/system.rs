@@ -486,8 +486,8 @@ fn ws_engine(header: &str, sp: &SystemParams, array: &str) -> WsEngineView {
     let log_cr = w.log_c - w.log_r;
     let ktb = 21 + log_cr;
     let db = clog2(depth as u64).max(1);
-    // emitted rows in the array: at most one per edge over its R + C edges of latency
-    let rib = clog2((sp.rows + sp.cols + 2) as u64);
+    // emitted rows in the array: at most one per edge over its R + C + pipeline edges of latency
+    let rib = clog2((sp.rows + sp.cols + 2 + sp.pipeline) as u64);
     let count_bits = w.out_ab + 1;
     let a_bits = sp.rows as u32 * 8;
     WsEngineView {

@@ -217,9 +217,19 @@ struct OsView {
     instances: Vec<InstanceView>,
     row_done_decl: String,
     row_done_terms: String,
+    /// Pipelined MACs: registers that delay row_done by `pipeline` edges (empty: none).
+    row_done_stages: Vec<DelayStage>,
+    row_done_zero: String,
+    row_done_last: String,
     acc_decl: String,
     readout: Vec<ReadoutColumn>,
     out_concat: String,
+}
+
+#[derive(Serialize)]
+struct DelayStage {
+    name: String,
+    src: String,
 }
 
 #[derive(Serialize)]
@@ -322,6 +332,14 @@ pub fn render_top(tera: &tera::Tera, header: &str, p: &Params, ir: &DesignIr) ->
                 instances,
                 row_done_decl: vec_decl(p.rows as u32),
                 row_done_terms: concat_high_to_low(p.rows, done),
+                row_done_stages: (1..=p.pipeline)
+                    .map(|d| DelayStage {
+                        name: format!("row_done_d{d}"),
+                        src: if d == 1 { "row_done_now".into() } else { format!("row_done_d{}", d - 1) },
+                    })
+                    .collect(),
+                row_done_zero: lit(p.rows as u32, 0),
+                row_done_last: format!("row_done_d{}", p.pipeline),
                 acc_decl: decl(p.acc_bits),
                 readout,
                 out_concat: concat_high_to_low(p.cols, |c| format!("readout_c{c}")),
@@ -360,7 +378,7 @@ pub fn render_top(tera: &tera::Tera, header: &str, p: &Params, ir: &DesignIr) ->
                     ],
                 ));
             }
-            let tag_depth = p.rows + p.cols - 1;
+            let tag_depth = p.rows + p.cols - 1 + p.pipeline;
             pipelines.push(pipeline(
                 format!("Row tags, {tag_depth} stages: they reach the accumulator with the row's aligned column sums."),
                 tag_depth,

@@ -51,6 +51,8 @@ pub struct SystemParams {
     /// Stream words of a descriptor: 32 bytes / (C bytes per word).
     pub desc_words: usize,
     pub acc_bits: u32,
+    /// The MAC array's `pe.pipeline`: edges of latency its rows gain.
+    pub pipeline: usize,
     /// The array's dataflow: which engine drives it.
     pub dataflow: Dataflow,
     /// Weight-stationary arrays: rows of the accumulator buffer (output pixels per block).
@@ -77,6 +79,7 @@ impl SystemParams {
             out_words: s.out_words as usize,
             desc_words: DESCRIPTOR_BYTES / cols,
             acc_bits: c.pe.acc_bits.unwrap_or(32),
+            pipeline: p.pipeline,
             dataflow: c.array.dataflow,
             acc_depth: p.acc_depth,
             sac: p.sac.map(|sac| SacSystem::new(sac.knead_params(c.pe.weight_bits), sac.act_groups)),

@@ -3,7 +3,8 @@
 //! fetcher (`fetcher.rs`) queues the R pixels' activation words, and the issuer sends C beats to the
 //! array, beat i carrying byte i of each of the R words and the weight word nt*K + ws*C + i. The array's
 //! fold pacing and readout timing are `os_array`'s: a fold's last beat waits until fold_gap edges after
-//! the previous one, and row r of a fold whose last beat was taken at edge L leaves at L + r + C + 1.
+//! the previous one, and row r of a fold whose last beat was taken at edge L leaves at
+//! L + r + C + 1 + pipeline.
 
 use super::fetcher::Fetcher;
 use super::{ArrayRow, Core, Ctx, Step};
@@ -15,6 +16,8 @@ pub(super) struct OsCore {
     rows: usize,
     cols: usize,
     fold_gap: usize,
+    /// The array's `pe.pipeline`: edges its rows leave later.
+    pipeline: usize,
     fetcher: Fetcher,
     // weights and issuer
     w_q: Word,
@@ -27,12 +30,13 @@ pub(super) struct OsCore {
 }
 
 impl OsCore {
-    pub fn new(rows: usize, cols: usize) -> OsCore {
+    pub fn new(rows: usize, cols: usize, pipeline: usize) -> OsCore {
         let fold_gap = rows.max(cols);
         OsCore {
             rows,
             cols,
             fold_gap,
+            pipeline,
             fetcher: Fetcher::new(rows, cols),
             w_q: vec![0; cols],
             w_k: 0,
@@ -85,7 +89,7 @@ impl Core for OsCore {
                 let job_last = ctx.nt + 1 == s.nt && self.i_mt + 1 == s.mt;
                 for r in 0..r_n {
                     rows_out.push_back(ArrayRow {
-                        edge: edge + r as u64 + c_n as u64 + 1,
+                        edge: edge + (r + c_n + 1 + self.pipeline) as u64,
                         vals: std::mem::replace(&mut self.fold_acc[r], vec![0; c_n]),
                         keep: r < keep,
                         last: job_last && r + 1 == keep,

@@ -8,7 +8,7 @@
 //!
 //! The array is `ws_array`'s, register by register: weight beats fill the shadow registers once the
 //! previous fold's first row has switched them (w_ready), a fold's first row waits for its weights
-//! (a_ready), and a row taken at edge t with a_emit leaves at t + R + C.
+//! (a_ready), and a row taken at edge t with a_emit leaves at t + R + C + pipeline.
 
 use super::{ArrayRow, Core, Ctx, Step};
 use crate::model::mac_unit::{acc_add, mac};
@@ -19,6 +19,8 @@ pub(super) struct WsCore {
     rows: usize,
     cols: usize,
     depth: usize,
+    /// The array's `pe.pipeline`: edges its rows leave later.
+    pipeline: usize,
     // the array: weight loading, accumulator rows, PE weights, accumulator buffer
     w_row: usize,
     shadow_full: bool,
@@ -47,12 +49,13 @@ pub(super) struct WsCore {
 }
 
 impl WsCore {
-    pub fn new(rows: usize, cols: usize, depth: usize) -> WsCore {
+    pub fn new(rows: usize, cols: usize, depth: usize, pipeline: usize) -> WsCore {
         let since_full = (cols - 1).max(1);
         WsCore {
             rows,
             cols,
             depth,
+            pipeline,
             w_row: 0,
             shadow_full: false,
             since_first: since_full,
@@ -163,7 +166,7 @@ impl Core for WsCore {
             let tile_last = emit && self.i_p0 + self.i_i + 1 == s.pixels;
             if emit {
                 rows_out.push_back(ArrayRow {
-                    edge: edge + (r_n + c_n) as u64,
+                    edge: edge + (r_n + c_n + self.pipeline) as u64,
                     vals: sums,
                     keep: true,
                     last: tile_last && ctx.nt + 1 == s.nt,
