@@ -125,10 +125,11 @@ pub struct PeConfig {
     /// SAC only: how weights are split into signed power-of-two digits before kneading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<WeightEncoding>,
-    /// MAC only: register stages between a PE's operands and its accumulator (0, 1 or 2). 1 registers
-    /// the product (multiply in one cycle, accumulate in the next); 2 also registers the operands at
-    /// the multiplier (the input registers of a DSP block). Each stage adds one edge of latency to
-    /// every output; the array still takes one beat per edge.
+    /// MAC and SAC: register stages inside a PE (0, 1 or 2). MAC: 1 registers the product (multiply in
+    /// one cycle, accumulate in the next); 2 also registers the operands at the multiplier (the input
+    /// registers of a DSP block). SAC: 1 registers a fold's final segments before the shift-add tree;
+    /// 2 also each slot's selected operand before its add. Each stage adds one edge of latency to
+    /// every output; the array still takes one word or beat per edge.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pipeline: u32,
 }

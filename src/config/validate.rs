@@ -93,13 +93,13 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
         c.pe.pipeline <= 2,
         "pe.pipeline",
         c.pe.pipeline,
-        "must be 0 (multiply and accumulate in one cycle), 1 (registered product) or 2 (registered operands and product)",
+        "must be 0, 1 or 2 register stages",
     );
     ck.require(
-        c.pe.pipeline == 0 || c.pe.kind == PeKind::Mac,
+        c.pe.pipeline == 0 || c.pe.kind != PeKind::Sparse1d,
         "pe.pipeline",
         c.pe.pipeline,
-        "only applies to pe.kind = \"mac\" (SAC and sparse_1d PEs are not pipelined)",
+        "only applies to pe.kind = \"mac\" or \"sac\" (sparse_1d rows are not pipelined)",
     );
     let sac = c.pe.kind == PeKind::Sac;
     let sac_only = "only applies to pe.kind = \"sac\"";

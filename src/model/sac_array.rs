@@ -17,6 +17,11 @@
 //! one-slot ring loses no edge per group. A column does not take the last word of its next
 //! fold while its flag is still set. Taken edges and output edges follow from stepping these rules one
 //! edge at a time, exactly as the RTL does.
+//!
+//! Pipelined units (`pe.pipeline` = 1: the final segments are registered before the shift-add tree;
+//! 2: each slot's operand too) write their results `pipeline` edges after the fold's last word: the
+//! readout also waits until no column's last word is still in the units' stages. The sums are the
+//! same; only the readout starts later.
 
 use super::gemm::{at, beat, ceil_div, channel, GemmRun, Matrix};
 use super::sac_unit::SacUnit;
@@ -87,13 +92,15 @@ pub struct SacArray {
     load_slot: usize,
     col_slot: Vec<usize>,
     hold_full: Vec<bool>,
+    /// Pipelined units (`pe.pipeline` stages): per stage, the columns whose fold's last word is in it.
+    in_flight: std::collections::VecDeque<Vec<bool>>,
     reading: bool,
     read_row: usize,
 }
 
 impl SacArray {
     /// An array of `rows x cols` SAC units (kneading groups of `ks`, words of `positions` slots,
-    /// `ring` activation groups buffered per row) after reset.
+    /// `ring` activation groups buffered per row, units of `pipeline` stages) after reset.
     pub fn new(
         rows: usize,
         cols: usize,
@@ -101,6 +108,7 @@ impl SacArray {
         positions: usize,
         ring: usize,
         acc_bits: u32,
+        pipeline: usize,
     ) -> SacArray {
         SacArray {
             rows,
@@ -112,6 +120,7 @@ impl SacArray {
             load_slot: 0,
             col_slot: vec![0; cols],
             hold_full: vec![false; cols],
+            in_flight: vec![vec![false; cols]; pipeline].into(),
             reading: false,
             read_row: 0,
         }
@@ -132,7 +141,8 @@ impl SacArray {
             |c: usize| takes[c] && w[c].is_some_and(|w| w.group_end) && self.col_slot[c] == self.load_slot;
         let a_take = a.is_some()
             && self.pending[self.load_slot].iter().enumerate().all(|(c, &pending)| !pending || finishing(c));
-        let start = !self.reading && self.hold_full.iter().all(|&h| h);
+        let settled = self.in_flight.iter().flatten().all(|&f| !f);
+        let start = !self.reading && self.hold_full.iter().all(|&h| h) && settled;
         let emit = start || self.reading;
         let row_sel = if start { 0 } else { self.read_row };
 
@@ -152,6 +162,10 @@ impl SacArray {
             if w.fold_end {
                 self.hold_full[c] = true;
             }
+        }
+        if self.in_flight.pop_back().is_some() {
+            let ends = (0..cols).map(|c| takes[c] && w[c].is_some_and(|w| w.fold_end)).collect();
+            self.in_flight.push_front(ends);
         }
         for (slot, clear) in self.pending.iter_mut().zip(&cleared) {
             for (bit, &cl) in slot.iter_mut().zip(clear) {
@@ -210,7 +224,7 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
     }
 
     // Step the array one edge at a time, every channel valid while it has beats.
-    let mut array = SacArray::new(rows, cols, ks, sac.positions, sac.act_groups, p.acc_bits);
+    let mut array = SacArray::new(rows, cols, ks, sac.positions, sac.act_groups, p.acc_bits, p.pipeline);
     let mut a_next = 0usize;
     let mut col_next = vec![0usize; cols];
     let mut outputs = Vec::new();

@@ -18,6 +18,9 @@ struct SlotView {
     act_ext: String,
     seg: String,
     next: String,
+    /// Pipelined: the registered operand (2 stages) and the fold's final segment.
+    op: String,
+    fin: String,
     valid_bit: u32,
     negative_bit: u32,
     index_hi: u32,
@@ -42,6 +45,9 @@ struct UnitView {
     index_msb: u32,
     slots: Vec<SlotView>,
     tree: String,
+    /// `pe.pipeline`: 1 registers the final segments before the tree, 2 also each slot's operand.
+    pipeline: usize,
+    operand_regs: bool,
 }
 
 pub fn render_unit(
@@ -72,6 +78,8 @@ pub fn render_unit(
                 act_ext: format!("slot{pos}_act_ext"),
                 seg: format!("seg{pos}"),
                 next: format!("seg{pos}_next"),
+                op: format!("slot{pos}_op"),
+                fin: format!("seg{pos}_final"),
                 valid_bit: base,
                 negative_bit: base + 1,
                 index_hi: base + 1 + sac.index_bits,
@@ -83,9 +91,12 @@ pub fn render_unit(
             }
         })
         .collect();
+    // Unpipelined, the tree sums the segments as the fold's last word leaves them; pipelined, their
+    // registered copies.
+    let tree_input = |s: &SlotView| if p.pipeline == 0 { s.next.clone() } else { s.fin.clone() };
     let tree = slots
         .iter()
-        .map(|s| if s.p == 0 { s.next.clone() } else { format!("{{{}, {}}}", s.next, lit(s.p as u32, 0)) })
+        .map(|s| if s.p == 0 { tree_input(s) } else { format!("{{{}, {}}}", tree_input(s), lit(s.p as u32, 0)) })
         .collect::<Vec<_>>()
         .join("\n        + ");
     let view = UnitView {
@@ -104,6 +115,8 @@ pub fn render_unit(
         index_msb: sac.index_bits - 1,
         slots,
         tree,
+        pipeline: p.pipeline,
+        operand_regs: p.pipeline >= 2,
     };
     super::render(tera, "sac_unit.v.tera", &view)
 }
@@ -166,6 +179,9 @@ struct TopView {
     row_one: String,
     row_last: String,
     fold_done_terms: String,
+    /// Pipelined units: fold_done delayed 1..=pipeline edges, and the OR of every stage's bits.
+    in_flight: Vec<RegView>,
+    in_flight_any: String,
     acc_decl: String,
     readout: Vec<ReadoutColumn>,
     out_concat: String,
@@ -313,6 +329,13 @@ pub fn render_top(
         row_one: lit(row_bits, 1),
         row_last: lit(row_bits, rows as u64 - 1),
         fold_done_terms: concat_high_to_low(cols, |c| format!("col{c}_take_word && w{c}_fold_end")),
+        in_flight: (1..=p.pipeline)
+            .map(|d| RegView {
+                name: format!("fold_done_d{d}"),
+                src: if d == 1 { "fold_done".into() } else { format!("fold_done_d{}", d - 1) },
+            })
+            .collect(),
+        in_flight_any: (1..=p.pipeline).map(|d| format!("|fold_done_d{d}")).collect::<Vec<_>>().join(" || "),
         acc_decl: decl(p.acc_bits),
         readout,
         out_concat: concat_high_to_low(cols, |c| format!("readout_c{c}")),

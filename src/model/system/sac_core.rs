@@ -48,11 +48,11 @@ pub(super) struct SacCore {
 }
 
 impl SacCore {
-    pub fn new(rows: usize, cols: usize, sac: &SacSystem, acc_bits: u32) -> SacCore {
+    pub fn new(rows: usize, cols: usize, sac: &SacSystem, acc_bits: u32, pipeline: usize) -> SacCore {
         SacCore {
             rows,
             cols,
-            array: SacArray::new(rows, cols, sac.knead.ks, sac.positions, sac.act_groups, acc_bits),
+            array: SacArray::new(rows, cols, sac.knead.ks, sac.positions, sac.act_groups, acc_bits, pipeline),
             fetcher: Fetcher::new(rows, cols),
             columns: vec![Column::default(); cols],
             i_mt: 0,
