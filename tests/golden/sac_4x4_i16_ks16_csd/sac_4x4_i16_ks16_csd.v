@@ -348,11 +348,11 @@ module sac_4x4_i16_ks16_csd (
     // ---- Readout: once every column has finished the fold, rows leave one per edge.
     reg  reading;
     reg  [1:0] read_row;
+    wire [3:0] fold_done = { col3_take_word && w3_fold_end, col2_take_word && w2_fold_end, col1_take_word && w1_fold_end, col0_take_word && w0_fold_end };
     wire start = !reading && (&hold_full);
     wire emit = start || reading;
     wire [1:0] row_sel = start ? 2'd0 : read_row;
     wire read_last = emit && (row_sel == 2'd3);
-    wire [3:0] fold_done = { col3_take_word && w3_fold_end, col2_take_word && w2_fold_end, col1_take_word && w1_fold_end, col0_take_word && w0_fold_end };
     wire [43:0] readout_c0 = (row_sel == 2'd0) ? pe_r0_c0_result : (row_sel == 2'd1) ? pe_r1_c0_result : (row_sel == 2'd2) ? pe_r2_c0_result : pe_r3_c0_result;
     wire [43:0] readout_c1 = (row_sel == 2'd0) ? pe_r0_c1_result : (row_sel == 2'd1) ? pe_r1_c1_result : (row_sel == 2'd2) ? pe_r2_c1_result : pe_r3_c1_result;
     wire [43:0] readout_c2 = (row_sel == 2'd0) ? pe_r0_c2_result : (row_sel == 2'd1) ? pe_r1_c2_result : (row_sel == 2'd2) ? pe_r2_c2_result : pe_r3_c2_result;
