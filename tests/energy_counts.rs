@@ -1,7 +1,7 @@
 //! Energy model: operation counts on tiny hand-computed GEMMs, linearity in K, the SAC zero-weight
 //! case, a planted wrong count, the table's consistency with its source, and the report's JSON.
 
-use accelc::config::{Dataflow, PeKind, FORMAT_VERSION};
+use accelc::config::{Dataflow, Params, PeKind, FORMAT_VERSION};
 use accelc::energy::{array_config, energy, EnergyTable, OpCounts};
 use accelc::model::{run_gemm, Matrix};
 use ndarray::{array, Array2};
@@ -127,6 +127,13 @@ fn sac_1x1_counts_match_hand_arithmetic() {
     assert_eq!(stream_bits(&c, "a"), 32);
     assert_eq!(stream_bits(&c, "w0"), 3 * (7 * 4 + 2));
     assert_eq!(stream_bits(&c, "out"), 20);
+    assert_eq!(reg(&c, "sac_segment_final") + reg(&c, "sac_operand"), 0);
+
+    // Pipelined: the final segments once per fold (1 stage), and each valid slot's operand (2).
+    let piped = |stages| OpCounts::from_run(&Params { pipeline: stages, ..p.clone() }, &run, 4);
+    let finals = (0..7).map(|q| 20 - q).sum::<u64>();
+    assert_eq!((reg(&piped(1), "sac_segment_final"), reg(&piped(1), "sac_operand")), (finals, 0));
+    assert_eq!((reg(&piped(2), "sac_segment_final"), reg(&piped(2), "sac_operand")), (finals, 3 * 20 + 19 + 18));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The SAC array model against plain arithmetic (i128 products reduced modulo 2^acc_bits), against
-//! hand-derived cycle counts, and the effect of decoupling columns.
+//! hand-derived cycle counts, and the effect of decoupling columns; pipelined units (`pe.pipeline`)
+//! send the same rows, later.
 
 use accelc::config::{Config, Params};
 use accelc::model::{run_gemm, Matrix};
@@ -58,6 +59,25 @@ proptest! {
         for pair in run.outputs.windows(2) {
             prop_assert!(pair[0].cycle < pair[1].cycle);
         }
+    }
+
+    #[test]
+    fn pipelined_units_send_the_same_rows_the_first_fold_exactly_later(
+        (p, a, b) in case(), stages in 1usize..=2
+    ) {
+        let flat = run_gemm(&p, &a, &b);
+        let piped = run_gemm(&Params { pipeline: stages, ..p.clone() }, &a, &b);
+        prop_assert_eq!(&piped.c, &flat.c);
+        let lanes = |r: &accelc::model::GemmRun| r.outputs.iter().map(|o| o.lanes.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(lanes(&piped), lanes(&flat));
+        // Nothing waits on a readout before the first fold's: its rows leave exactly `stages` later.
+        let rows = p.rows;
+        for (o, f) in piped.outputs.iter().zip(&flat.outputs).take(rows) {
+            prop_assert_eq!(o.cycle, f.cycle + stages as u64);
+        }
+        // Later folds may also wait for a readout that started later: at most `stages` per fold.
+        let extra = piped.cycles - flat.cycles;
+        prop_assert!(extra >= stages as u64 && extra <= (stages * flat.folds) as u64, "{} extra edges", extra);
     }
 }
 

@@ -1,5 +1,6 @@
-//! The SAC array end to end: generated RTL against the model in Verilator, a planted fault in the SAC
-//! unit, and a corrupted kneaded stream, both of which verification must catch.
+//! The SAC array end to end: generated RTL against the model in Verilator (plain and pipelined units),
+//! planted faults in the SAC unit and in the pipelined readout, and a corrupted kneaded stream, all of
+//! which verification must catch.
 
 mod common;
 use accelc::interface::Interface;
@@ -13,6 +14,28 @@ fn sac_array_matches_the_model_bit_and_cycle_exact() {
     let report = verify::verify_config_with(&preset("sac_4x4_i8_ks4_sm"), 20, 5, &verify_options()).unwrap();
     assert!(report.passed(), "{}", report.sentinel());
     assert!(report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl && c.cycles_model > 0));
+}
+
+#[test]
+fn pipelined_sac_units_match_the_model_and_a_missed_stage_is_caught() {
+    let mut config = preset("sac_4x4_i8_ks4_sm");
+    config.name = "sac_4x4_i8_ks4_sm_p2".into();
+    config.pe.pipeline = 2;
+    let report = verify::verify_config_with(&config, 10, 5, &verify_options()).unwrap();
+    assert!(report.passed(), "{}", report.sentinel());
+    assert!(report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl && c.cycles_model > 0));
+
+    // The readout does not wait for the last stage: it reads the previous fold's results (or none).
+    config.name = "fault_sac_pipeline".into();
+    let mut design = accelc::rtl::generate(&config).unwrap();
+    let (_, text) = design.files.iter_mut().find(|(n, _)| n == "fault_sac_pipeline.v").unwrap();
+    let wait = " && !(|fold_done_d1 || |fold_done_d2)";
+    assert!(text.contains(wait), "the readout waits for both stages");
+    *text = text.replacen(wait, " && !(|fold_done_d1)", 1);
+    let report = verify::verify_design(&config, &design, Origin::Given, 6, 5, &verify_options()).unwrap();
+    assert!(!report.passed(), "the fault must be caught: {}", report.sentinel());
+    let failed = report.failed_cases().next().unwrap();
+    assert!(failed.mismatches.iter().any(|m| m.contains("out_data: lane")), "{:?}", failed.mismatches);
 }
 
 #[test]

@@ -24,7 +24,10 @@
 //!   its row's activation ring; empty slots cost nothing (S_p holds);
 //! - a column's fold-end word additionally, per row: the shift-add tree (positions - 1 adds of
 //!   acc_bits), `result` (acc_bits) and the clear of every segment (sum_p (acc_bits - p) bits);
-//! - each activation beat writes rows * KS * act_bits bits into the ring.
+//! - each activation beat writes rows * KS * act_bits bits into the ring;
+//! - pipelined units (`pe.pipeline`): with 1 or more stages a fold-end word also writes the final
+//!   segments (sum_p (acc_bits - p) bits per row); with 2 each valid slot also writes its operand
+//!   register (acc_bits - p bits per row).
 //!
 //! Sparse 1-D rows (`sparse_row`, `sparse_top`), per entry taken: a nonzero entry drives all rows*KT
 //! multipliers (weight_bits x act_bits; lanes whose position falls outside the row discard theirs); each
@@ -295,6 +298,9 @@ impl OpCounts {
                         let seg = sac.segment_bits(p.acc_bits, q);
                         self.add("sac_segment", seg, rows);
                         self.reg("sac_segment", rows * seg as u64);
+                        if p.pipeline >= 2 {
+                            self.reg("sac_operand", rows * seg as u64);
+                        }
                         ring_reads += rows;
                     }
                 }
@@ -302,6 +308,9 @@ impl OpCounts {
                     self.add("sac_tree", p.acc_bits, rows * positions.saturating_sub(1) as u64);
                     self.reg("sac_result", rows * acc);
                     self.reg("sac_segment_clear", rows * seg_bits_total);
+                    if p.pipeline >= 1 {
+                        self.reg("sac_segment_final", rows * seg_bits_total);
+                    }
                 }
             }
             let ring = self.buffer("sac_act_ring", BufferKind::Registers);
