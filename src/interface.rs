@@ -147,7 +147,7 @@ impl Interface {
                         format!(
                             "After a fold's last beat is taken at edge L, its output rows r = 0..{} leave at edges L + r + {}.",
                             p.rows - 1,
-                            p.cols + 1
+                            p.cols + 1 + p.pipeline
                         ),
                     ])
                     .collect(),
@@ -196,7 +196,10 @@ impl Interface {
                         "The next fold's weights load while the current fold streams (double-buffered); w_ready \
                          drops until the PEs have switched, a_ready drops on a first row until its weights are loaded."
                             .to_string(),
-                        format!("An a beat taken at edge t with a_emit = 1 leaves on `out` at edge t + {}.", p.rows + p.cols),
+                        format!(
+                            "An a beat taken at edge t with a_emit = 1 leaves on `out` at edge t + {}.",
+                            p.rows + p.cols + p.pipeline
+                        ),
                     ])
                     .collect(),
             },
@@ -250,10 +253,12 @@ impl Interface {
                      groups, and `a` waits until every column has finished the group in the slot it refills.",
                     sac.act_groups
                 ),
-                "When every column has finished a fold, its rows leave one per edge (row 0 first), starting \
-                 two edges after the last column's fold_end word; a column waits with its next fold_end word \
-                 until the previous fold's rows have left."
-                    .to_string(),
+                format!(
+                    "When every column has finished a fold, its rows leave one per edge (row 0 first), starting \
+                     {} edges after the last column's fold_end word; a column waits with its next fold_end word \
+                     until the previous fold's rows have left.",
+                    2 + p.pipeline
+                ),
             ])
             .collect();
         Interface { inputs, output, protocol }

@@ -24,7 +24,7 @@
 //   - Partial tiles are zero-padded by the producer: lanes past M, N or K carry 0.
 //   - A fold computes one rows x cols output tile over G = ceil(K / 16) kneading groups: G beats on `a` and, on every `w<c>`, the kneaded words of B[:, n0+c] group by group (an all-zero group is one empty word), group_end on each group's last word and fold_end on the fold's last.
 //   - Each row buffers 2 activation groups; a column runs ahead of the slowest one by up to that many groups, and `a` waits until every column has finished the group in the slot it refills.
-//   - When every column has finished a fold, its rows leave one per edge (row 0 first), starting two edges after the last column's fold_end word; a column waits with its next fold_end word until the previous fold's rows have left.
+//   - When every column has finished a fold, its rows leave one per edge (row 0 first), starting 2 edges after the last column's fold_end word; a column waits with its next fold_end word until the previous fold's rows have left.
 module sac_4x4_i16_ks16_csd (
     input  wire clk,
     input  wire rst,  // synchronous, active high
