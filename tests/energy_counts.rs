@@ -161,9 +161,9 @@ fn ws_counts_match_hand_arithmetic() {
     assert_eq!(stream_bits(&c, "out"), 2 * 40);
     assert_eq!(reg(&c, "pe_product") + reg(&c, "pe_operands"), 0, "no MAC pipeline registers");
 
-    // Pipelined MACs: every multiply also writes the product register (16 bits), and with 2 stages
-    // the operand registers (8 + 8 bits); nothing else changes.
-    for (stages, product, operands) in [(1, 16 * 16, 0), (2, 16 * 16, 16 * 16)] {
+    // Pipelined MACs: every multiply also writes the product register (16 bits), with 2 stages the
+    // operand registers (8 + 8 bits), with 3 a second product register; nothing else changes.
+    for (stages, product, operands) in [(1, 16 * 16, 0), (2, 16 * 16, 16 * 16), (3, 2 * 16 * 16, 16 * 16)] {
         cfg.pe.pipeline = stages;
         let piped = counts(&cfg.params(), &a, &b);
         assert_eq!((reg(&piped, "pe_product"), reg(&piped, "pe_operands")), (product, operands));

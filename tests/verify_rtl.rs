@@ -43,7 +43,7 @@ fn pipelined(name: &str, stages: u32) -> Config {
 
 #[test]
 fn pipelined_arrays_match_the_model_bit_and_cycle_exact_one_edge_later_per_stage() {
-    for (name, stages) in [("mac_os_2x2_i8", 1), ("mac_os_2x2_i8", 2), ("mac_ws_2x2_i4", 2)] {
+    for (name, stages) in [("mac_os_2x2_i8", 1), ("mac_os_2x2_i8", 3), ("mac_ws_2x2_i4", 2)] {
         let flat = verify::verify_config_with(&preset(name), 8, 7, &verify_options()).unwrap();
         let config = pipelined(name, stages);
         let report = verify::verify_config_with(&config, 8, 7, &verify_options()).unwrap();

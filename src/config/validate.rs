@@ -89,11 +89,12 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             &format!("must be between weight_bits + act_bits ({product}) and 64, so that one product fits"),
         );
     }
+    let max_stages = if c.pe.kind == PeKind::Sac { 2 } else { 3 };
     ck.require(
-        c.pe.pipeline <= 2,
+        c.pe.pipeline <= max_stages,
         "pe.pipeline",
         c.pe.pipeline,
-        "must be 0, 1 or 2 register stages",
+        &format!("must be 0 to {max_stages} register stages for pe.kind = \"{}\"", kind_name(c.pe.kind)),
     );
     ck.require(
         c.pe.pipeline == 0 || c.pe.kind != PeKind::Sparse1d,

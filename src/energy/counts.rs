@@ -8,7 +8,8 @@
 //!   skew lines write sum_r r * act_bits + sum_c c * weight_bits bits (tags in the skew not counted);
 //! - per fold every PE writes `result` (acc_bits).
 //! - pipelined MACs (`pe.pipeline`, OS and WS alike): per multiply the product register (prod_bits)
-//!   with 1 or more stages, and the operand registers (weight_bits + act_bits) with 2.
+//!   with 1 or more stages, the operand registers (weight_bits + act_bits) with 2 or more, and a second
+//!   product register with 3.
 //!
 //! MAC, weight-stationary:
 //! - weight beat: one PE row's shadow registers (cols * weight_bits); per fold every PE's active
@@ -219,7 +220,8 @@ impl OpCounts {
     /// The registers a pipelined MAC unit writes on each of its `macs` multiplies.
     fn mac_stages(&mut self, p: &Params, macs: u64) {
         if p.pipeline >= 1 {
-            self.reg("pe_product", macs * p.prod_bits as u64);
+            let product_regs = if p.pipeline >= 3 { 2 } else { 1 };
+            self.reg("pe_product", macs * product_regs * p.prod_bits as u64);
         }
         if p.pipeline >= 2 {
             self.reg("pe_operands", macs * (p.act_bits + p.weight_bits) as u64);

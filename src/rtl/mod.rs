@@ -145,8 +145,10 @@ struct ArithView {
     product_to_acc: String,
     /// Register stages between the MAC unit's operands and its add (`pe.pipeline`).
     pipeline: usize,
-    /// pipeline = 2: the operands are registered at the multiplier.
+    /// pipeline >= 2: the operands are registered at the multiplier.
     operand_regs: bool,
+    /// Registers after the multiplier: 1, or 2 with pipeline = 3.
+    product_regs: usize,
 }
 
 /// A MAC PE: the arithmetic view plus its port declarations from the IR.
@@ -198,6 +200,7 @@ fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
         product_to_acc: sign_extend("product", p.prod_bits, p.acc_bits),
         pipeline: p.pipeline,
         operand_regs: p.pipeline >= 2,
+        product_regs: if p.pipeline >= 3 { 2 } else { 1 },
     }
 }
 
