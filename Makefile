@@ -92,6 +92,8 @@ bench-sac: build
 # The 8x8 MAC systems fit the 45k (72 of 72 MULT18X18D); the 4x8 SAC system does not (its SAC units are LUTs).
 FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40:up5k mac_os_8x8_i8:ice40:hx8k \
              mac_os_8x8_i8:ecp5:25k mac_os_8x8_i8:ecp5:45k mac_os_8x8_i8:ecp5:85k \
+             mac_os_8x8_i8_p3:ecp5:45k mac_ws_8x8_i8:ecp5:45k mac_ws_8x8_i8_p3:ecp5:45k \
+             sac_8x8_i8_ks8_csd:ecp5:45k sac_8x8_i8_ks8_csd_p2:ecp5:45k \
              system_os_4x4_i8:ice40:up5k system_os_8x8_i8:ecp5:45k system_ws_8x8_i8:ecp5:45k \
              system_sac_4x8_i8:ecp5:45k
 
@@ -107,8 +109,8 @@ train-demo: build
 
 # FPGA figures for the README as a markdown table (cached in rtl_out/.synth: cold ~32 min on 2 cores, then instant).
 fpga-table: build
-	@echo "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) |"
-	@echo "|---|---|---|---:|---:|---:|---:|---|"
+	@echo "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) | GMAC/s (per kLUT) | critical path |"
+	@echo "|---|---|---|---:|---:|---:|---:|---|---:|---|"
 	@for r in $(FPGA_RUNS); do set -- $$(echo $$r | tr : ' '); \
 	    $(ACCELC) synth configs/$$1.toml --target $$2 --device $$3 -o rtl_out/fpga/$$1-$$2-$$3 --markdown-row || exit 1; \
 	done

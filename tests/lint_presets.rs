@@ -18,6 +18,7 @@ const IN_MAKE_VERIFY: &[&str] = &[
     "mac_ws_16x16_i16",    // 10 s
     "sac_8x8_i16_ks16_sm", // 28 s
     "sac_8x8_i8_ks8_csd",  // 14 s
+    "sac_8x8_i8_ks8_csd_p2", // pipelined: as long
     "sparse_8x3_l32_i16",  // 11 s
     "sparse_8x5_l64_i16",  // 48 s
 ];

@@ -578,8 +578,8 @@ impl FpgaReport {
 
     /// Header of the markdown table whose rows [`FpgaReport::markdown_row`] prints.
     pub const MARKDOWN_HEADER: &'static str =
-        "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) |\n\
-                                              |---|---|---|---:|---:|---:|---:|---|";
+        "| config | target | part | LUTs | FFs | DSP / MULT18 | BRAM | Fmax (MHz) | GMAC/s (per kLUT) | critical path |\n\
+                                              |---|---|---|---:|---:|---:|---:|---|---:|---|";
 
     /// One markdown table row: used/available per resource, Fmax or why there is none.
     pub fn markdown_row(&self) -> String {
@@ -604,8 +604,24 @@ impl FpgaReport {
         if r.resource("SPRAM").is_some_and(|x| x.used > 0) {
             bram.push_str(&format!(" + {} SPRAM", cell(&["SPRAM"])));
         }
+        let gmacs = self.throughput.as_ref().map_or("-".to_string(), |t| {
+            format!("{:.2} ({:.2})", t.gmacs, t.gmacs_per_klut)
+        });
+        let path = match &r.place_route {
+            PlaceRoute::Routed { critical_path: Some(p), .. } => {
+                let stages: Vec<String> =
+                    p.stages.iter().map(|st| format!("{} [{}]", st.qualified_signal(), st.primitive)).collect();
+                format!(
+                    "{:.1} ns ({:.1} routing): {}",
+                    p.delay_ns,
+                    p.routing_ns,
+                    stages.join(" -> ").replace('|', "/")
+                )
+            }
+            _ => "-".to_string(),
+        };
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             self.config.name,
             r.target.name(),
             r.part,
@@ -613,7 +629,9 @@ impl FpgaReport {
             cell(&["DFF", "FF"]),
             cell(&["DSP", "MULT18", "DSP48E1"]),
             bram,
-            fmax
+            fmax,
+            gmacs,
+            path
         )
     }
 

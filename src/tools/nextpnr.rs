@@ -329,6 +329,17 @@ pub struct PathStage {
     pub routing_ns: f64,
 }
 
+impl PathStage {
+    /// `instance.signal`, or the signal alone at the top.
+    pub fn qualified_signal(&self) -> String {
+        if self.instance.is_empty() {
+            self.signal.clone()
+        } else {
+            format!("{}.{}", self.instance, self.signal)
+        }
+    }
+}
+
 /// Vendor primitives as Yosys names cells after them; a cell's primitive is the one whose name ends
 /// last in the cell name (`acc_TRELLIS_FF_Q_2_DI_LUT4_Z` is the LUT4 before the FF), the longer on a tie.
 const PRIMITIVES: &[&str] = &[
