@@ -175,3 +175,22 @@ fn the_cli_exits_2_with_one_line_per_problem() {
     assert!(stderr.contains("pe.weight_bits = []") && stderr.contains("workload[1].m = 0"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_shipped_example_space_routes_its_8_bit_mac_arrays_on_an_ecp5() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan = Plan::new(Space::load(&root.join("spaces/example.toml")).unwrap()).unwrap();
+    let ecp5 = plan.space.targets.iter().position(|t| t.target.name() == "ecp5").expect("an ECP5 target");
+    let mut sizes: Vec<(String, String)> = plan
+        .points
+        .iter()
+        .filter(|p| p.target == ecp5)
+        .map(|p| {
+            let c = &plan.designs[p.design].config;
+            (format!("{}x{} {:?}", c.array.rows, c.array.cols, c.pe.kind), format!("{}", c.pe.weight_bits))
+        })
+        .collect();
+    sizes.sort();
+    sizes.dedup();
+    assert_eq!(sizes, [("4x4 Mac".to_string(), "8".to_string()), ("8x8 Mac".to_string(), "8".to_string())]);
+}
