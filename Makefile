@@ -90,7 +90,7 @@ bench-sac: build
 
 # System presets: the system top (AXI ports through the registered-I/O wrapper, scratchpads in block RAM).
 # The 8x8 MAC systems fit the 45k (72 of 72 MULT18X18D); the 4x8 SAC system does not (its SAC units are LUTs).
-FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40:up5k mac_os_8x8_i8:ice40:hx8k \
+FPGA_RUNS := mac_os_4x4_i4:ice40:up5k mac_os_4x4_i4_p3:ice40:up5k mac_os_4x4_i4:ecp5:25k mac_os_8x8_i8:ice40:up5k mac_os_8x8_i8:ice40:hx8k \
              mac_os_8x8_i8:ecp5:25k mac_os_8x8_i8:ecp5:45k mac_os_8x8_i8:ecp5:85k \
              mac_os_8x8_i8_p3:ecp5:45k mac_ws_8x8_i8:ecp5:45k mac_ws_8x8_i8_p3:ecp5:45k \
              sac_8x8_i8_ks8_csd:ecp5:45k sac_8x8_i8_ks8_csd_p2:ecp5:45k \
