@@ -133,7 +133,10 @@ fn sac_1x1_counts_match_hand_arithmetic() {
     let piped = |stages| OpCounts::from_run(&Params { pipeline: stages, ..p.clone() }, &run, 4);
     let finals = (0..7).map(|q| 20 - q).sum::<u64>();
     assert_eq!((reg(&piped(1), "sac_segment_final"), reg(&piped(1), "sac_operand")), (finals, 0));
-    assert_eq!((reg(&piped(2), "sac_segment_final"), reg(&piped(2), "sac_operand")), (finals, 3 * 20 + 19 + 18));
+    assert_eq!(
+        (reg(&piped(2), "sac_segment_final"), reg(&piped(2), "sac_operand")),
+        (finals, 3 * 20 + 19 + 18)
+    );
 }
 
 #[test]

@@ -63,7 +63,8 @@ fn a_pipelined_array_checked_against_the_unpipelined_model_fails_on_its_edges() 
     let mut rtl_config = model_config.clone();
     rtl_config.pe.pipeline = 1;
     let design = accelc::rtl::generate(&rtl_config).unwrap();
-    let report = verify::verify_design(&model_config, &design, Origin::Given, 3, 1, &verify_options()).unwrap();
+    let report =
+        verify::verify_design(&model_config, &design, Origin::Given, 3, 1, &verify_options()).unwrap();
     assert!(!report.passed(), "{}", report.sentinel());
     for c in &report.cases {
         assert_eq!(c.cycles_rtl, c.cycles_model + 1, "{}", c.description);

@@ -83,7 +83,8 @@ pub(super) fn run(p: &Params, a: &Matrix, b: &Matrix) -> GemmRun {
                                 c_out[(row, n0 + c)] = v;
                             }
                         }
-                        outputs.push(OutBeat { cycle: edge + (rows + cols + p.pipeline) as u64, lanes: sums });
+                        outputs
+                            .push(OutBeat { cycle: edge + (rows + cols + p.pipeline) as u64, lanes: sums });
                     } else {
                         acc_buf[i] = sums;
                     }

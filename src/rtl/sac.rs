@@ -94,11 +94,18 @@ pub fn render_unit(
     // Unpipelined, the tree sums the segments as the fold's last word leaves them; pipelined, their
     // registered copies.
     let tree_input = |s: &SlotView| if p.pipeline == 0 { s.next.clone() } else { s.fin.clone() };
-    let tree = slots
-        .iter()
-        .map(|s| if s.p == 0 { tree_input(s) } else { format!("{{{}, {}}}", tree_input(s), lit(s.p as u32, 0)) })
-        .collect::<Vec<_>>()
-        .join("\n        + ");
+    let tree =
+        slots
+            .iter()
+            .map(|s| {
+                if s.p == 0 {
+                    tree_input(s)
+                } else {
+                    format!("{{{}, {}}}", tree_input(s), lit(s.p as u32, 0))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n        + ");
     let view = UnitView {
         header: header.into(),
         module: def.name.clone(),

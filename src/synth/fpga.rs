@@ -604,13 +604,17 @@ impl FpgaReport {
         if r.resource("SPRAM").is_some_and(|x| x.used > 0) {
             bram.push_str(&format!(" + {} SPRAM", cell(&["SPRAM"])));
         }
-        let gmacs = self.throughput.as_ref().map_or("-".to_string(), |t| {
-            format!("{:.2} ({:.2})", t.gmacs, t.gmacs_per_klut)
-        });
+        let gmacs = self
+            .throughput
+            .as_ref()
+            .map_or("-".to_string(), |t| format!("{:.2} ({:.2})", t.gmacs, t.gmacs_per_klut));
         let path = match &r.place_route {
             PlaceRoute::Routed { critical_path: Some(p), .. } => {
-                let stages: Vec<String> =
-                    p.stages.iter().map(|st| format!("{} [{}]", st.qualified_signal(), st.primitive)).collect();
+                let stages: Vec<String> = p
+                    .stages
+                    .iter()
+                    .map(|st| format!("{} [{}]", st.qualified_signal(), st.primitive))
+                    .collect();
                 format!(
                     "{:.1} ns ({:.1} routing): {}",
                     p.delay_ns,

@@ -255,7 +255,9 @@ pub fn run(sp: &SystemParams, acc_bits: u32, stim: &Stimulus, limit: u64) -> Res
     let core: Box<dyn Core> = match (&sp.sac, sp.dataflow) {
         (Some(sac), _) => Box::new(sac_core::SacCore::new(sp.rows, c, sac, acc_bits, sp.pipeline)),
         (None, Dataflow::OutputStationary) => Box::new(os_core::OsCore::new(sp.rows, c, sp.pipeline)),
-        (None, Dataflow::WeightStationary) => Box::new(ws_core::WsCore::new(sp.rows, c, sp.acc_depth, sp.pipeline)),
+        (None, Dataflow::WeightStationary) => {
+            Box::new(ws_core::WsCore::new(sp.rows, c, sp.acc_depth, sp.pipeline))
+        }
     };
     let mut m = Model {
         sp,
