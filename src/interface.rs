@@ -326,9 +326,12 @@ impl Interface {
                 "The dense operands are double-buffered: a row's first entry waits until its operands are \
                  loaded, and the next row's load may start at that edge."
                     .to_string(),
-                "When the entry with x_end is taken at edge t, the job's output rows leave one position per \
-                 edge at t + 1, t + 2, ...; the next job's x_end entry waits until they have left."
-                    .to_string(),
+                format!(
+                    "When the entry with x_end is taken at edge t, the job's output rows leave one position per \
+                     edge at t + {}, t + {}, ...; the next job's x_end entry waits until they have left.",
+                    1 + p.pipeline,
+                    2 + p.pipeline
+                ),
             ])
             .collect();
         Interface { inputs: vec![x, d], output, protocol }

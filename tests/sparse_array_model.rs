@@ -104,6 +104,41 @@ fn hand_worked_schedule() {
     let outs: Vec<(u64, Vec<i64>)> = r.out_beats.iter().map(|b| (b.cycle, b.lanes.clone())).collect();
     assert_eq!(outs, vec![(5, vec![6, 0]), (6, vec![3, -3]), (7, vec![-4, 0])]);
     assert_eq!(r.cycles, 8);
+
+    // Pipelined rows add the last entry's products at edge 5: the readout leaves at 6, 7, 8.
+    let piped = run(&Params { pipeline: 1, ..p.clone() }, std::slice::from_ref(&job), Feed::Compressed, true);
+    assert_eq!(piped.inputs, r.inputs);
+    assert_eq!(piped.outputs, r.outputs);
+    let outs: Vec<(u64, Vec<i64>)> = piped.out_beats.iter().map(|b| (b.cycle, b.lanes.clone())).collect();
+    assert_eq!(outs, vec![(6, vec![6, 0]), (7, vec![3, -3]), (8, vec![-4, 0])]);
+    assert_eq!(piped.cycles, 9);
+}
+
+#[test]
+fn pipelined_rows_compute_the_same_and_spend_one_more_edge_per_readout() {
+    for name in SPARSE_PRESETS {
+        let flat = common::preset(name).params();
+        let p = Params { pipeline: 1, ..flat.clone() };
+        for index in 0..40 {
+            let case = generate(&p, 5, index);
+            let r = run(&p, &case.jobs, Feed::Compressed, true);
+            let f = run(&flat, &case.jobs, Feed::Compressed, true);
+            assert_eq!(r.outputs, f.outputs, "{}", case.describe());
+            let last_out = case.jobs.last().unwrap().out_len() as u64;
+            // Every edge is an entry, a stall, the edge the last readout waits for, or that readout.
+            assert_eq!(
+                r.cycles,
+                r.entries + r.load_stalls + r.readout_stalls + 1 + last_out,
+                "{}",
+                case.describe()
+            );
+            assert!(
+                r.cycles > f.cycles && r.cycles <= f.cycles + case.jobs.len() as u64,
+                "{}",
+                case.describe()
+            );
+        }
+    }
 }
 
 #[test]

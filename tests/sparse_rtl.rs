@@ -1,6 +1,7 @@
 //! The sparse 1-D row array end to end: generated RTL against the model in Verilator on every case
 //! kind (densities 100% to 5%, all-zero and single-element rows, all three phases), a wrong index in
-//! the stream, and a planted fault in the position logic, both of which verification must catch.
+//! the stream, and a planted fault in the position logic, both of which verification must catch; and
+//! pipelined rows (`pe.pipeline = 1`) with a readout planted to start too early.
 
 mod common;
 use accelc::interface::Interface;
@@ -17,6 +18,26 @@ fn sparse_rows_match_the_model_bit_and_cycle_exact() {
         assert!(report.passed(), "{}", report.sentinel());
         assert!(report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl && c.cycles_model > 0));
     }
+}
+
+#[test]
+fn pipelined_rows_match_the_model_and_a_readout_that_does_not_wait_is_caught() {
+    let mut config = preset("sparse_2x2_l8_i4");
+    config.name = "sparse_2x2_l8_i4_p1".into();
+    config.pe.pipeline = 1;
+    let report = verify::verify_config_with(&config, 20, 11, &verify_options()).unwrap();
+    assert!(report.passed(), "{}", report.sentinel());
+    assert!(report.cases.iter().all(|c| c.cycles_model == c.cycles_rtl && c.cycles_model > 0));
+
+    // The readout starts with the job's last entry, before the rows have added its products.
+    config.name = "fault_sparse_pipeline".into();
+    let mut design = accelc::rtl::generate(&config).unwrap();
+    let (_, text) = design.files.iter_mut().find(|(n, _)| n == "fault_sparse_pipeline.v").unwrap();
+    let needle = "end else if (readout_start) begin";
+    assert!(text.contains(needle));
+    *text = text.replacen(needle, "end else if (job_end) begin", 1);
+    let report = verify::verify_design(&config, &design, Origin::Given, 10, 4, &verify_options()).unwrap();
+    assert!(!report.passed(), "the fault must be caught: {}", report.sentinel());
 }
 
 /// A causal dilated forward job and its two gradient jobs on the 4x3 array.

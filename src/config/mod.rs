@@ -125,11 +125,13 @@ pub struct PeConfig {
     /// SAC only: how weights are split into signed power-of-two digits before kneading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<WeightEncoding>,
-    /// MAC (0..=3) and SAC (0..=2): register stages inside a PE. MAC: 1 registers the product (multiply
-    /// in one cycle, accumulate in the next); 2 also registers the operands at the multiplier (the input
-    /// registers of a DSP block); 3 adds a second product register (a DSP block's output register). SAC: 1 registers a fold's final segments before the shift-add tree;
-    /// 2 also each slot's selected operand before its add. Each stage adds one edge of latency to
-    /// every output; the array still takes one word or beat per edge.
+    /// Register stages inside a PE: MAC 0..=3, SAC 0..=2, sparse_1d 0..=1. MAC: 1 registers the
+    /// product (multiply in one cycle, accumulate in the next); 2 also registers the operands at the
+    /// multiplier (a DSP block's input registers); 3 adds a second product register (its output
+    /// register). SAC: 1 registers a fold's final segments before the shift-add tree; 2 also each
+    /// slot's selected operand before its add. sparse_1d: 1 registers the lanes' products before the
+    /// accumulators. Each stage adds one edge of latency to every output; the array still takes one
+    /// word, beat or entry per edge.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pipeline: u32,
 }

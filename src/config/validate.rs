@@ -89,18 +89,16 @@ pub(super) fn validate(c: &Config, file: &str) -> Result<(), super::ConfigErrors
             &format!("must be between weight_bits + act_bits ({product}) and 64, so that one product fits"),
         );
     }
-    let max_stages = if c.pe.kind == PeKind::Sac { 2 } else { 3 };
+    let max_stages = match c.pe.kind {
+        PeKind::Mac => 3,
+        PeKind::Sac => 2,
+        PeKind::Sparse1d => 1,
+    };
     ck.require(
         c.pe.pipeline <= max_stages,
         "pe.pipeline",
         c.pe.pipeline,
         &format!("must be 0 to {max_stages} register stages for pe.kind = \"{}\"", kind_name(c.pe.kind)),
-    );
-    ck.require(
-        c.pe.pipeline == 0 || c.pe.kind != PeKind::Sparse1d,
-        "pe.pipeline",
-        c.pe.pipeline,
-        "only applies to pe.kind = \"mac\" or \"sac\" (sparse_1d rows are not pipelined)",
     );
     let sac = c.pe.kind == PeKind::Sac;
     let sac_only = "only applies to pe.kind = \"sac\"";

@@ -35,7 +35,8 @@
 //! lane product that lands costs one add and one accumulator write (acc_bits); empty-row markers cost
 //! nothing but their beat. Per dense beat the shadow operands write rows * Q * weight_bits; per row the
 //! active operands copy rows * (its dense length) * weight_bits; per job the readout row copies rows *
-//! (its output length) * acc_bits.
+//! (its output length) * acc_bits. Pipelined rows (`pe.pipeline = 1`) also write every lane's product
+//! register (prod_bits) per nonzero entry.
 //!
 //! Streams (all designs): every input channel's beats times its width (sum of its fields), and every
 //! output beat (cols * acc_bits). Control (counters, pointers, flags, valid/ready) is not counted.
@@ -183,6 +184,9 @@ impl OpCounts {
         let (wb, acc) = (u64::from(p.weight_bits), u64::from(p.acc_bits));
         c.mul("row_lane", p.weight_bits, p.act_bits, run.nnz * rows * taps);
         c.add("row_accumulate", p.acc_bits, run.macs);
+        if p.pipeline > 0 {
+            c.reg("row_product", run.nnz * rows * taps * u64::from(p.prod_bits));
+        }
         c.reg("row_acc", run.macs * acc);
         c.reg("row_operand_shadow", run.load_beats * rows * sp.load_lanes as u64 * wb);
         let operand_copy: u64 = jobs.iter().map(|j| j.rows.len() as u64 * j.dense_len() as u64).sum();

@@ -39,6 +39,9 @@
 //!   a job's last entry waits until the previous job's readout has finished.
 //! - At the edge a job's last entry is taken, the output rows (with that entry's products) move to the
 //!   readout buffer and the accumulators clear; position j leaves at the (j + 1)-th edge after.
+//! - Pipelined rows (`pe.pipeline = 1`) register their lanes' products and add them an edge later:
+//!   the readout starts one edge later (position j leaves at the (j + 2)-th edge after the last entry),
+//!   and a job's last entry also waits while the previous job's readout is about to start.
 //!
 //! So a job costs `sum over rows of max(1, nnz)` edges when its operands keep up: zeros cost nothing.
 
@@ -374,22 +377,26 @@ pub fn run(p: &Params, jobs: &[Job], feed: Feed, record: bool) -> SparseRun {
     let mut acc = vec![vec![0i64; len]; rows];
     let mut readout = vec![vec![0i64; len]; rows];
     let (mut ro_busy, mut ro_index, mut ro_count) = (false, 0usize, 0usize);
+    // Pipelined rows (pe.pipeline = 1): a job's readout starts an edge after its last entry.
+    let pipelined = p.pipeline > 0;
+    let mut ro_pending: Option<usize> = None;
 
     let mut run = SparseRun { outputs: Vec::with_capacity(jobs.len()), ..Default::default() };
     let (mut xi, mut di) = (0usize, 0usize);
     let mut edge = 0u64;
     let mut idle = 0u64;
-    while xi < xs.len() || ro_busy {
+    while xi < xs.len() || ro_busy || ro_pending.is_some() {
         // Combinational: readiness from the registers and the offered beats.
         let x_offer = xs.get(xi);
-        let x_ready = x_offer.is_some_and(|b| (!row_start || shadow_full) && !(b.end && ro_busy));
+        let readout_busy = ro_busy || ro_pending.is_some();
+        let x_ready = x_offer.is_some_and(|b| (!row_start || shadow_full) && !(b.end && readout_busy));
         let row_begins = x_ready && row_start;
         let d_ready = !shadow_full || row_begins;
         let d_take = di < ds.len() && d_ready;
         if let Some(b) = x_offer.filter(|_| !x_ready) {
             if row_start && !shadow_full {
                 run.load_stalls += 1;
-            } else if b.end && ro_busy {
+            } else if b.end && readout_busy {
                 run.readout_stalls += 1;
             }
         }
@@ -402,6 +409,9 @@ pub fn run(p: &Params, jobs: &[Job], feed: Feed, record: bool) -> SparseRun {
             }
             ro_index += 1;
             ro_busy = ro_index < ro_count;
+        }
+        if let Some(n) = ro_pending.take() {
+            (ro_busy, ro_index, ro_count) = (true, 0, n);
         }
 
         let mut progressed = ro_busy || d_take;
@@ -443,10 +453,14 @@ pub fn run(p: &Params, jobs: &[Job], feed: Feed, record: bool) -> SparseRun {
             if b.end {
                 let n = job.out_len();
                 run.outputs.push(acc.iter().map(|r| r[..n].to_vec()).collect());
+                // Pipelined, the rows move the sums an edge later, when the next entry's products
+                // (if any) have not reached the cleared accumulators yet: the same values.
                 readout = std::mem::replace(&mut acc, vec![vec![0i64; len]; rows]);
-                ro_busy = true;
-                ro_index = 0;
-                ro_count = n;
+                if pipelined {
+                    ro_pending = Some(n);
+                } else {
+                    (ro_busy, ro_index, ro_count) = (true, 0, n);
+                }
             }
             xi += 1;
         }

@@ -187,6 +187,8 @@ fn os_acc_tags(p: &Params) -> (String, String, Vec<TagStage>) {
 }
 
 fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
+    // A sparse row registers its lanes' products itself; its MAC units stay combinational.
+    let mac_stages = if p.sparse.is_some() { 0 } else { p.pipeline };
     ArithView {
         header: header.to_string(),
         module,
@@ -198,9 +200,9 @@ fn arith_view(header: &str, module: String, p: &Params) -> ArithView {
         acc_bits: p.acc_bits,
         acc_zero: lit(p.acc_bits, 0),
         product_to_acc: sign_extend("product", p.prod_bits, p.acc_bits),
-        pipeline: p.pipeline,
-        operand_regs: p.pipeline >= 2,
-        product_regs: if p.pipeline >= 3 { 2 } else { 1 },
+        pipeline: mac_stages,
+        operand_regs: mac_stages >= 2,
+        product_regs: if mac_stages >= 3 { 2 } else { 1 },
     }
 }
 

@@ -51,6 +51,9 @@ struct RowLane {
     tap: String,
     product: String,
     mac: String,
+    /// Pipelined: the registered product and position.
+    product_q: String,
+    pos_q: String,
 }
 
 #[derive(Serialize)]
@@ -71,6 +74,10 @@ struct RowView {
     chunks: Vec<Chunk>,
     lanes: Vec<RowLane>,
     readout_cases: Vec<Case>,
+    /// `pe.pipeline = 1`: the products are registered before the accumulators.
+    pipelined: bool,
+    hit_msb: u32,
+    pos_msb: u32,
 }
 
 fn position(j: usize) -> Position {
@@ -96,15 +103,25 @@ pub fn render_row(
     let (taps, len, q, ab) = (p.cols, sp.row_len, sp.load_lanes, sp.addr_bits);
     let lane_pos = |k: usize| format!("pos_{k}");
     let product = |k: usize| format!("product_{k}");
+    let pipelined = p.pipeline > 0;
+    // What the accumulators add: this edge's lanes, or (pipelined) the registered ones.
+    let stage = if pipelined { "add_" } else { "" };
+    let add_pos = |k: usize| format!("{stage}pos_{k}");
+    let add_product = |k: usize| format!("{stage}product_{k}");
+    let (add_hit, add_wgrad) = if pipelined { ("add_hit", "add_wgrad") } else { ("hit", "wgrad") };
     let acc_zero = lit(p.acc_bits, 0);
     let positions: Vec<Position> = (0..len)
         .map(|j| {
             // Lane k reaches position j: scattering (pos_k == j), or gathering into its own tap (k == j).
             let terms: Vec<String> = (0..taps)
                 .map(|k| {
-                    let at = format!("({} == {})", lane_pos(k), lit(ab, j as u64));
-                    let reach = if k == j { format!("(wgrad || {at})") } else { format!("(!wgrad && {at})") };
-                    format!("((hit[{k}] && {reach}) ? {} : {acc_zero})", product(k))
+                    let at = format!("({} == {})", add_pos(k), lit(ab, j as u64));
+                    let reach = if k == j {
+                        format!("({add_wgrad} || {at})")
+                    } else {
+                        format!("(!{add_wgrad} && {at})")
+                    };
+                    format!("(({add_hit}[{k}] && {reach}) ? {} : {acc_zero})", add_product(k))
                 })
                 .collect();
             Position { add: terms.join("\n            | "), ..position(j) }
@@ -132,6 +149,8 @@ pub fn render_row(
             tap: position(k).now,
             product: product(k),
             mac: format!("mac_{k}"),
+            product_q: format!("add_product_{k}"),
+            pos_q: format!("add_pos_{k}"),
         })
         .collect();
     let readout_cases = cases(&|d| d.ro.clone());
@@ -152,6 +171,9 @@ pub fn render_row(
         chunks,
         lanes,
         readout_cases,
+        pipelined,
+        hit_msb: taps as u32 - 1,
+        pos_msb: taps as u32 * ab - 1,
     };
     super::render(tera, "sparse_row.v.tera", &view)
 }
@@ -239,6 +261,11 @@ struct TopView {
     addr_msb: u32,
     addr_zero: String,
     len_decl: String,
+    /// `pe.pipeline = 1`: the readout starts an edge after the job's last entry, with the length
+    /// registered then.
+    pipelined: bool,
+    readout_begins: String,
+    readout_count: String,
     len_zero: String,
     ro_next: String,
     n_out: String,
@@ -310,6 +337,8 @@ pub fn render_top(
     } else {
         format!("ro_index + {}", lit(lb, 1))
     };
+    // The job's output length, in effect while its last entry is taken.
+    let n_out = format!("fwd ? g_out_len : wgrad ? {} : g_in_len", lit(lb, p.cols as u64));
     let view = TopView {
         header: header.into(),
         module: p.name.clone(),
@@ -346,7 +375,10 @@ pub fn render_top(
         len_decl: decl(lb),
         len_zero: lit(lb, 0),
         ro_next,
-        n_out: format!("fwd ? g_out_len : wgrad ? {} : g_in_len", lit(lb, p.cols as u64)),
+        pipelined: p.pipeline > 0,
+        readout_begins: if p.pipeline > 0 { "readout_start" } else { "job_end" }.into(),
+        readout_count: if p.pipeline > 0 { "readout_len".into() } else { n_out.clone() },
+        n_out,
         load_decl: decl(sp.load_lanes as u32 * p.weight_bits),
         load_slices,
         nets,

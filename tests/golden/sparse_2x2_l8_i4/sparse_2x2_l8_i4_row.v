@@ -153,6 +153,8 @@ module sparse_2x2_l8_i4_row (
         .acc_in(10'd0),
         .acc_out(product_1)
     );
+    wire add_take = take;
+    wire add_job_end = job_end;
 
     // ---- Accumulators: position j adds the product of the lane that reaches it (if any).
     reg  [9:0] acc_0;
@@ -197,19 +199,19 @@ module sparse_2x2_l8_i4_row (
             acc_5 <= 10'd0;
             acc_6 <= 10'd0;
             acc_7 <= 10'd0;
-        end else if (take) begin
-            acc_0 <= job_end ? 10'd0 : sum_0;
-            acc_1 <= job_end ? 10'd0 : sum_1;
-            acc_2 <= job_end ? 10'd0 : sum_2;
-            acc_3 <= job_end ? 10'd0 : sum_3;
-            acc_4 <= job_end ? 10'd0 : sum_4;
-            acc_5 <= job_end ? 10'd0 : sum_5;
-            acc_6 <= job_end ? 10'd0 : sum_6;
-            acc_7 <= job_end ? 10'd0 : sum_7;
+        end else if (add_take) begin
+            acc_0 <= add_job_end ? 10'd0 : sum_0;
+            acc_1 <= add_job_end ? 10'd0 : sum_1;
+            acc_2 <= add_job_end ? 10'd0 : sum_2;
+            acc_3 <= add_job_end ? 10'd0 : sum_3;
+            acc_4 <= add_job_end ? 10'd0 : sum_4;
+            acc_5 <= add_job_end ? 10'd0 : sum_5;
+            acc_6 <= add_job_end ? 10'd0 : sum_6;
+            acc_7 <= add_job_end ? 10'd0 : sum_7;
         end
     end
     always @(posedge clk) begin
-        if (take && job_end) begin
+        if (add_take && add_job_end) begin
             ro_0 <= sum_0;
             ro_1 <= sum_1;
             ro_2 <= sum_2;
