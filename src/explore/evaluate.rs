@@ -320,6 +320,7 @@ fn synth_figures(plan: &Plan, d: usize, t: usize, opts: &EvalOptions) -> Result<
         device: spec.device.clone(),
         freq_mhz: spec.freq_mhz,
         seed: spec.seed,
+        placer: None,
     };
     let s = fpga::synthesize(config, &dir, &design.top, &sources, &fpga_opts, cache, &|| {})?;
     let r = &s.result;

@@ -67,6 +67,9 @@ pub struct SynthArgs {
     /// Placer seed for nextpnr
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// nextpnr's placer [default: static on ecp5, nextpnr's own (heap) on ice40]
+    #[arg(long, value_enum)]
+    pub placer: Option<crate::tools::nextpnr::Placer>,
     /// FPGA targets: print one markdown table row (config, part, LUTs, FFs, DSP, BRAM, Fmax) instead of
     /// the table (`make fpga-table`)
     #[arg(long)]
@@ -406,6 +409,7 @@ fn fpga_main(
         device: args.device.clone(),
         freq_mhz: args.freq,
         seed: args.seed,
+        placer: args.placer,
     };
     let progress = || {
         eprintln!(

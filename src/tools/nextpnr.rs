@@ -230,6 +230,27 @@ pub struct PnrOptions {
     pub freq_mhz: f64,
     /// Placer seed (`--seed`): with the same seed, netlist and nextpnr the result is the same.
     pub seed: u64,
+    /// `--placer`; None: nextpnr's default (heap).
+    pub placer: Option<Placer>,
+}
+
+/// nextpnr's placement algorithm (`--placer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Placer {
+    /// Analytic placement (nextpnr's default)
+    Heap,
+    /// Electrostatic placement (nextpnr-ecp5 0.11; not in the Debian nextpnr-ice40)
+    Static,
+}
+
+impl Placer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Placer::Heap => "heap",
+            Placer::Static => "static",
+        }
+    }
 }
 
 /// The arguments of a run (without the binary), with `netlist`, `report` and `log` file names.
@@ -241,11 +262,8 @@ pub fn command_args(
     log: &str,
 ) -> Vec<String> {
     let mut args = device.args();
-    if device.family == Family::Ecp5 {
-        // The electrostatic placer: on the 8x8 int8 array (64 of the 45k's 72 MULT18X18D) the default
-        // (heap) left DSP blocks 40-70 columns from their PEs' registers (77.7 MHz, 8.4 of 12.9 ns
-        // routing); static placed the same netlist at 100-119 MHz and in less time.
-        args.extend(["--placer".into(), "static".into()]);
+    if let Some(placer) = opts.placer {
+        args.extend(["--placer".into(), placer.name().into()]);
     }
     args.extend([
         "--json".into(),
